@@ -1,0 +1,48 @@
+//! The audit log: an append-only record of every write and, later, of every
+//! byte that leaves the machine. Entries outlive the things they describe, so
+//! they hold ids and hashes, never content.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Timestamp;
+
+/// What was done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditAction {
+    IssueCreated,
+    IssueUpdated,
+    IssueDeleted,
+}
+
+impl AuditAction {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::IssueCreated => "issue_created",
+            Self::IssueUpdated => "issue_updated",
+            Self::IssueDeleted => "issue_deleted",
+        }
+    }
+}
+
+/// An entry about to be written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewAuditEntry {
+    pub action: AuditAction,
+    pub entity_type: &'static str,
+    pub entity_id: String,
+    pub details: serde_json::Value,
+}
+
+/// A written entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: String,
+    pub timestamp: Timestamp,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub user_id: String,
+    pub details: serde_json::Value,
+}

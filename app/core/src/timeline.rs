@@ -1,0 +1,80 @@
+//! The timeline of an issue: what happened to it, in order. The post-mortem's
+//! timeline section is later built from these events.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{IssueId, Timestamp};
+
+/// The kinds of event TFTSR records. Stored as their snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TimelineEventKind {
+    /// The issue was filed; triage begins.
+    TriageStarted,
+    /// The status moved, e.g. open → investigating.
+    StatusChanged,
+    /// Fields other than the status were edited.
+    IssueUpdated,
+}
+
+impl TimelineEventKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::TriageStarted => "triage_started",
+            Self::StatusChanged => "status_changed",
+            Self::IssueUpdated => "issue_updated",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "triage_started" => Some(Self::TriageStarted),
+            "status_changed" => Some(Self::StatusChanged),
+            "issue_updated" => Some(Self::IssueUpdated),
+            _ => None,
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::TriageStarted => "Triage started",
+            Self::StatusChanged => "Status changed",
+            Self::IssueUpdated => "Issue updated",
+        }
+    }
+}
+
+/// An event about to be recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewTimelineEvent {
+    pub kind: TimelineEventKind,
+    pub description: String,
+    pub metadata: serde_json::Value,
+}
+
+/// A recorded event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub id: String,
+    pub issue_id: IssueId,
+    /// The stored kind name; kept as text so that events written by a newer
+    /// version still display.
+    pub event_type: String,
+    pub description: String,
+    pub metadata: serde_json::Value,
+    pub created_at: Timestamp,
+}
+
+impl TimelineEvent {
+    pub fn kind(&self) -> Option<TimelineEventKind> {
+        TimelineEventKind::parse(&self.event_type)
+    }
+
+    /// A label for display, falling back to the raw name.
+    pub fn label(&self) -> String {
+        self.kind()
+            .map(|k| k.label().to_owned())
+            .unwrap_or_else(|| self.event_type.replace('_', " "))
+    }
+}
