@@ -1,0 +1,15 @@
+//! # tftsr (server)
+//!
+//! Everything that does IO: configuration, the SQLCipher store, the security
+//! gate, the web server and the CLI. It implements `tftsr-core`'s ports and
+//! hands the resulting services to the Leptos app as context. `main.rs` only
+//! parses arguments and calls [`cli::run`].
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod secret;
+pub mod security;
+pub mod store;
+pub mod system;
+pub mod web;

@@ -160,6 +160,7 @@ pub struct Issue {
 /// [`IssueDraft::validate`] turns it into a [`ValidIssue`] or says exactly
 /// which fields are wrong; the browser and the server run the same code.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct IssueDraft {
     pub title: String,
     pub description: String,

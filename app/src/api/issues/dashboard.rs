@@ -1,0 +1,28 @@
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use tftsr_core::{DashboardStats, IssueQuery, IssueSummary};
+
+use crate::AppError;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub stats: DashboardStats,
+    pub recent: Vec<IssueSummary>,
+}
+
+/// The dashboard's figures and the most recent issues.
+#[server(prefix = "/api")]
+pub async fn get_dashboard() -> Result<Dashboard, AppError> {
+    crate::services::blocking(|s| {
+        let stats = s.tracker.stats()?;
+        let recent = s
+            .tracker
+            .list(&IssueQuery {
+                limit: 8,
+                ..Default::default()
+            })?
+            .items;
+        Ok(Dashboard { stats, recent })
+    })
+    .await
+}

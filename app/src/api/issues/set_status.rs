@@ -1,0 +1,13 @@
+use leptos::prelude::*;
+use tftsr_core::{Issue, IssueStatus};
+
+use crate::AppError;
+
+/// Moves an issue to another status (resolving sets its resolution time).
+#[server(prefix = "/api")]
+pub async fn set_issue_status(id: String, status: String) -> Result<Issue, AppError> {
+    let id = super::super::parse_id(&id)?;
+    let status = IssueStatus::parse(status.trim())
+        .ok_or_else(|| AppError::BadRequest("Unknown status.".into()))?;
+    crate::services::blocking(move |s| Ok(s.tracker.set_status(id, status)?)).await
+}

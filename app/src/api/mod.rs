@@ -1,0 +1,12 @@
+//! Server functions, one per file, grouped by area. Each is a short adapter
+//! over a use case in `tftsr-core`.
+
+pub mod issues;
+pub mod system;
+
+/// Parses an issue id from the wire.
+#[cfg(feature = "ssr")]
+pub(crate) fn parse_id(text: &str) -> Result<tftsr_core::IssueId, crate::AppError> {
+    tftsr_core::IssueId::parse(text.trim())
+        .ok_or_else(|| crate::AppError::BadRequest("That is not a valid issue id.".into()))
+}

@@ -1,0 +1,6 @@
+//! Components shared by several pages.
+
+pub mod badges;
+pub mod issue_form;
+pub mod layout;
+pub mod states;

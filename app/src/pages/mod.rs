@@ -1,0 +1,9 @@
+//! One module per page.
+
+pub mod dashboard;
+pub mod issue_detail;
+pub mod issues_list;
+pub mod new_issue;
+pub mod not_found;
+pub mod security;
+pub mod settings;

@@ -1,0 +1,99 @@
+//! Wire types: what server functions send that is not a core domain type as
+//! is. Core types with a stable serde shape (issues, pages, stats) travel
+//! directly; these add what only the UI needs.
+
+use serde::{Deserialize, Serialize};
+use tftsr_core::{AuditEntry, Issue, TimelineEvent};
+
+/// The light or dark theme, remembered in a cookie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Theme {
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub const COOKIE: &'static str = "tftsr_theme";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "light" => Some(Theme::Light),
+            "dark" => Some(Theme::Dark),
+            _ => None,
+        }
+    }
+
+    pub fn other(self) -> Self {
+        match self {
+            Theme::Light => Theme::Dark,
+            Theme::Dark => Theme::Light,
+        }
+    }
+
+    /// Reads the theme cookie out of a `Cookie` header value.
+    pub fn from_cookie_header(header: &str) -> Option<Self> {
+        header
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == Self::COOKIE)
+            .and_then(|(_, value)| Self::parse(value))
+    }
+}
+
+/// An issue with everything its page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IssueDetail {
+    pub issue: Issue,
+    pub timeline: Vec<TimelineEvent>,
+}
+
+/// What the security page shows about encryption at rest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EncryptionStatus {
+    pub cipher_version: String,
+    pub sqlite_version: String,
+    pub page_size: i64,
+    pub kdf_iter: i64,
+    pub hmac: String,
+    pub kdf: String,
+    /// Where the key came from (environment, key file, generated key file).
+    pub key_source: String,
+    pub db_path: String,
+    pub db_size_bytes: u64,
+    pub migrations: Vec<MigrationRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MigrationRow {
+    pub name: String,
+    pub applied_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecurityOverview {
+    pub encryption: EncryptionStatus,
+    pub audit: Vec<AuditEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn theme_cookie_is_found_among_others() {
+        assert_eq!(
+            Theme::from_cookie_header("a=1; tftsr_theme=dark; b=2"),
+            Some(Theme::Dark)
+        );
+        assert_eq!(Theme::from_cookie_header("tftsr_theme=blue"), None);
+        assert_eq!(Theme::from_cookie_header("xtftsr_theme=dark"), None);
+        assert_eq!(Theme::from_cookie_header(""), None);
+    }
+}

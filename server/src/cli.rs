@@ -1,0 +1,211 @@
+//! The commands: `serve` (the default) and `db status|migrate`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tftsr_app::services::Services;
+use tftsr_core::IssueTracker;
+
+use crate::clock::SystemClock;
+use crate::config::{Cli, Command, DataArgs, DbCommand, ServeArgs};
+use crate::secret::Secret;
+use crate::security::Policy;
+use crate::store::key::{self, KeyError, KeyInputs, KeySource};
+use crate::store::migrate::{MigrationError, MigrationState};
+use crate::store::{DB_FILE, Database, OpenError};
+use crate::system::LocalSystem;
+
+pub const ACCESS_TOKEN_ENV: &str = "TFTSR_ACCESS_TOKEN";
+const ACCESS_TOKEN_SETTING: &str = "access_token";
+
+/// Why a command failed, in words for the person who ran it.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+    #[error("{0}")]
+    Store(#[from] tftsr_core::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        None => serve(&cli.data, ServeArgs::default()).await,
+        Some(Command::Serve(args)) => serve(&cli.data, args).await,
+        Some(Command::Db { command }) => db(&cli.data, command),
+    }
+}
+
+/// Creates the data directory (owner-only) if needed.
+fn ensure_data_dir(dir: &Path) -> Result<(), CliError> {
+    let err = |source| CliError::DataDir {
+        path: dir.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir).map_err(err)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+/// Resolves the key and opens (migrating) the database in the data directory.
+pub fn open_database(
+    data: &DataArgs,
+    migrate: bool,
+) -> Result<(Arc<Database>, KeySource), CliError> {
+    let dir = data.resolve_data_dir();
+    ensure_data_dir(&dir)?;
+    let db_path = dir.join(DB_FILE);
+    let (key, source) = key::resolve(KeyInputs::from_env(), &dir, &db_path)?;
+    let db = if migrate {
+        Database::open(&db_path, &key)?
+    } else {
+        Database::open_unmigrated(&db_path, &key)?
+    };
+    Ok((Arc::new(db), source))
+}
+
+/// The per-install access token: from `TFTSR_ACCESS_TOKEN`, else stored in the
+/// (encrypted) database, created on first start.
+fn access_token(db: &Database) -> Result<Secret, CliError> {
+    if let Ok(t) = std::env::var(ACCESS_TOKEN_ENV) {
+        if !t.is_empty() {
+            return Ok(Secret::new(t));
+        }
+    }
+    if let Some(t) = db.setting(ACCESS_TOKEN_SETTING)? {
+        return Ok(Secret::new(t));
+    }
+    let token = Secret::random_hex();
+    let now = tftsr_core::Clock::now(&SystemClock);
+    db.set_setting(ACCESS_TOKEN_SETTING, token.expose(), now)?;
+    Ok(token)
+}
+
+pub fn services(db: Arc<Database>, key_source: KeySource) -> Services {
+    Services {
+        tracker: IssueTracker::new(db.clone(), Arc::new(SystemClock)),
+        system: Arc::new(LocalSystem { db, key_source }),
+    }
+}
+
+async fn serve(data: &DataArgs, args: ServeArgs) -> Result<(), CliError> {
+    let (db, key_source) = open_database(data, true)?;
+    tracing::info!(path = %db.path().display(), key = %key_source, "database open");
+    let token = access_token(&db)?;
+
+    let addr = SocketAddr::new(args.bind, args.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| CliError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| CliError::Bind { addr, source })?;
+    if !args.bind.is_loopback() {
+        tracing::warn!(%local, "listening beyond loopback: anyone who can reach this address and has the token can use TFTSR");
+    }
+    let policy = Arc::new(Policy::new(local.port(), &args.allowed_hosts, token));
+    let options = crate::web::leptos_options(&args.site_root.to_string_lossy(), local);
+    let app = crate::web::router(services(db, key_source), options, policy.clone());
+
+    let host = if local.ip().is_loopback() {
+        "127.0.0.1".to_owned()
+    } else {
+        local.ip().to_string()
+    };
+    // Printed, not logged: the link carries the access token, and log files
+    // must never hold secrets.
+    println!(
+        "\nTFTSR is running. Open this link in your browser:\n\n    http://{host}:{}/?token={}\n",
+        local.port(),
+        policy.token().expose()
+    );
+    tracing::info!(%local, "listening");
+
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(CliError::Serve)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
+
+fn db(data: &DataArgs, command: DbCommand) -> Result<(), CliError> {
+    match command {
+        DbCommand::Status => {
+            let (db, source) = open_database(data, false)?;
+            let info = db.cipher_info()?;
+            println!("database:   {}", db.path().display());
+            println!("key:        {source}");
+            println!(
+                "cipher:     SQLCipher {} (SQLite {}), page size {}, {} with {} iterations, {}",
+                info.cipher_version,
+                info.sqlite_version,
+                info.page_size,
+                info.kdf,
+                info.kdf_iter,
+                info.hmac
+            );
+            println!("migrations:");
+            for m in db.migration_status()? {
+                match m.state {
+                    MigrationState::Applied { applied_at } => {
+                        println!("  applied  {}  {applied_at}", m.name)
+                    }
+                    MigrationState::Pending => println!("  pending  {}", m.name),
+                }
+            }
+            Ok(())
+        }
+        DbCommand::Migrate => {
+            let (db, _) = open_database(data, true)?;
+            let pending = db
+                .migration_status()?
+                .iter()
+                .filter(|m| m.state == MigrationState::Pending)
+                .count();
+            println!(
+                "database {} is up to date ({pending} pending)",
+                db.path().display()
+            );
+            Ok(())
+        }
+    }
+}

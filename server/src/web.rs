@@ -1,0 +1,42 @@
+//! The axum application: Leptos routes and server functions behind the
+//! security gate. Built by [`router`] so tests can drive it without a socket.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tftsr_app::services::Services;
+use tftsr_app::{App, shell};
+
+use crate::security::{self, Policy};
+
+/// Leptos' options for a server on `addr` serving the site in `site_root`.
+pub fn leptos_options(site_root: &str, addr: std::net::SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("tftsr")
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(leptos::config::Env::PROD)
+        .build()
+}
+
+pub fn router(services: Services, options: LeptosOptions, policy: Arc<Policy>) -> Router {
+    let routes = generate_route_list(App);
+    let context = move || provide_context(services.clone());
+    let app_shell = {
+        let options = options.clone();
+        move || shell(options.clone())
+    };
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes_with_context(&options, routes, context.clone(), app_shell)
+        .fallback(file_and_error_handler_with_context(context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            policy,
+            security::guard,
+        ))
+        .with_state(options)
+}
