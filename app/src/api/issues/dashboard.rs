@@ -11,7 +11,7 @@ pub struct Dashboard {
 }
 
 /// The dashboard's figures and the most recent issues.
-#[server(prefix = "/api")]
+#[server(prefix = "/api", endpoint = "get_dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     crate::services::blocking(|s| {
         let stats = s.tracker.stats()?;

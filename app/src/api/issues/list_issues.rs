@@ -40,7 +40,7 @@ impl ListParams {
 }
 
 /// A page of issues, newest first, filtered and searched.
-#[server(prefix = "/api")]
+#[server(prefix = "/api", endpoint = "list_issues")]
 pub async fn list_issues(params: ListParams) -> Result<IssuePage, AppError> {
     let query = params.to_query();
     crate::services::blocking(move |s| Ok(s.tracker.list(&query)?)).await

@@ -4,7 +4,7 @@ use tftsr_core::{Issue, IssueStatus};
 use crate::AppError;
 
 /// Moves an issue to another status (resolving sets its resolution time).
-#[server(prefix = "/api")]
+#[server(prefix = "/api", endpoint = "set_issue_status")]
 pub async fn set_issue_status(id: String, status: String) -> Result<Issue, AppError> {
     let id = super::super::parse_id(&id)?;
     let status = IssueStatus::parse(status.trim())

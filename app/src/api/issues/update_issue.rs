@@ -5,7 +5,7 @@ use crate::AppError;
 
 /// Saves an edit made on the version last updated at `seen`; if someone
 /// changed the issue in between, the edit is refused, not merged blindly.
-#[server(prefix = "/api")]
+#[server(prefix = "/api", endpoint = "update_issue")]
 pub async fn update_issue(id: String, seen: String, draft: IssueDraft) -> Result<Issue, AppError> {
     let id = super::super::parse_id(&id)?;
     let seen = Timestamp::parse(&seen)

@@ -4,7 +4,7 @@ use crate::AppError;
 use crate::wire::SecurityOverview;
 
 /// Encryption status and the latest audit entries.
-#[server(prefix = "/api")]
+#[server(prefix = "/api", endpoint = "get_security_overview")]
 pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     crate::services::blocking(|s| {
         Ok(SecurityOverview {

@@ -5,7 +5,7 @@ use crate::wire::Theme;
 
 /// Remembers the theme in a cookie, so the server renders the right one on
 /// the next visit, with or without JavaScript.
-#[server(prefix = "/api")]
+#[server(prefix = "/api", endpoint = "set_theme")]
 pub async fn set_theme(theme: String) -> Result<String, AppError> {
     let theme =
         Theme::parse(&theme).ok_or_else(|| AppError::BadRequest("Unknown theme.".into()))?;
