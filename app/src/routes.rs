@@ -64,6 +64,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <HydrationScripts options />
                 <MetaTags />
+                <script src="/register-sw.js" defer></script>
             </head>
             <body>
                 <App />

@@ -90,10 +90,10 @@ pub fn open_database(
 /// The per-install access token: from `TFTSR_ACCESS_TOKEN`, else stored in the
 /// (encrypted) database, created on first start.
 fn access_token(db: &Database) -> Result<Secret, CliError> {
-    if let Ok(t) = std::env::var(ACCESS_TOKEN_ENV) {
-        if !t.is_empty() {
-            return Ok(Secret::new(t));
-        }
+    if let Ok(t) = std::env::var(ACCESS_TOKEN_ENV)
+        && !t.is_empty()
+    {
+        return Ok(Secret::new(t));
     }
     if let Some(t) = db.setting(ACCESS_TOKEN_SETTING)? {
         return Ok(Secret::new(t));

@@ -35,6 +35,8 @@ const PUBLIC_PATHS: &[&str] = &[
     "/favicon.ico",
     "/manifest.webmanifest",
     "/sw.js",
+    "/register-sw.js",
+    "/offline.html",
     "/healthz",
     "/robots.txt",
 ];
@@ -73,7 +75,7 @@ impl Policy {
 
     fn host_allowed(&self, host: &str) -> bool {
         let host = host.to_ascii_lowercase();
-        self.hosts.iter().any(|h| *h == host)
+        self.hosts.contains(&host)
     }
 
     fn origin_allowed(&self, origin: &str) -> bool {
@@ -190,10 +192,10 @@ pub async fn guard(State(policy): State<Arc<Policy>>, mut req: Request, next: Ne
                 return refuse(StatusCode::FORBIDDEN, "Cross-origin request refused.");
             }
         }
-        if let Some(site) = headers.get("sec-fetch-site") {
-            if !matches!(site.to_str(), Ok("same-origin" | "none")) {
-                return refuse(StatusCode::FORBIDDEN, "Cross-site request refused.");
-            }
+        if let Some(site) = headers.get("sec-fetch-site")
+            && !matches!(site.to_str(), Ok("same-origin" | "none"))
+        {
+            return refuse(StatusCode::FORBIDDEN, "Cross-site request refused.");
         }
     }
 

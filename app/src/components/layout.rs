@@ -57,12 +57,15 @@ fn ThemeToggle() -> impl IntoView {
     let next = move || theme.get().unwrap_or(Theme::Light).other();
 
     Effect::new(move |_| {
-        if let Some(Ok(chosen)) = set_theme.value().get() {
-            if let Some(t) = Theme::parse(&chosen) {
-                theme.set(Some(t));
-                if let Some(html) = document().document_element() {
-                    let _ = html.set_attribute("data-theme", t.as_str());
-                }
+        if let Some(t) = set_theme
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .and_then(|c| Theme::parse(&c))
+        {
+            theme.set(Some(t));
+            if let Some(html) = document().document_element() {
+                let _ = html.set_attribute("data-theme", t.as_str());
             }
         }
     });

@@ -14,10 +14,11 @@ pub async fn set_theme(theme: String) -> Result<String, AppError> {
         Theme::COOKIE,
         theme.as_str()
     );
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
-            response.append_header(http::header::SET_COOKIE, value);
-        }
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&cookie),
+    ) {
+        response.append_header(http::header::SET_COOKIE, value);
     }
     Ok(theme.as_str().to_owned())
 }
