@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use tftsr_core::{DashboardStats, IssueQuery, IssueSummary};
+use tftsr_core::{DashboardStats, IssueSummary};
 
 use crate::AppError;
 
@@ -17,7 +17,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
         let stats = s.tracker.stats()?;
         let recent = s
             .tracker
-            .list(&IssueQuery {
+            .list(&tftsr_core::IssueQuery {
                 limit: 8,
                 ..Default::default()
             })?

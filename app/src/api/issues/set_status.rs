@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use tftsr_core::{Issue, IssueStatus};
+use tftsr_core::Issue;
 
 use crate::AppError;
 
@@ -7,7 +7,7 @@ use crate::AppError;
 #[server(prefix = "/api", endpoint = "set_issue_status")]
 pub async fn set_issue_status(id: String, status: String) -> Result<Issue, AppError> {
     let id = super::super::parse_id(&id)?;
-    let status = IssueStatus::parse(status.trim())
+    let status = tftsr_core::IssueStatus::parse(status.trim())
         .ok_or_else(|| AppError::BadRequest("Unknown status.".into()))?;
     crate::services::blocking(move |s| Ok(s.tracker.set_status(id, status)?)).await
 }

@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use tftsr_core::{Issue, IssueDraft, Timestamp};
+use tftsr_core::{Issue, IssueDraft};
 
 use crate::AppError;
 
@@ -8,7 +8,7 @@ use crate::AppError;
 #[server(prefix = "/api", endpoint = "update_issue")]
 pub async fn update_issue(id: String, seen: String, draft: IssueDraft) -> Result<Issue, AppError> {
     let id = super::super::parse_id(&id)?;
-    let seen = Timestamp::parse(&seen)
+    let seen = tftsr_core::Timestamp::parse(&seen)
         .map_err(|_| AppError::BadRequest("The form is out of date; reload the page.".into()))?;
     crate::services::blocking(move |s| Ok(s.tracker.update(id, &draft, seen)?)).await
 }

@@ -1,17 +1,16 @@
 use leptos::prelude::*;
 
 use crate::AppError;
-use crate::wire::Theme;
 
 /// Remembers the theme in a cookie, so the server renders the right one on
 /// the next visit, with or without JavaScript.
 #[server(prefix = "/api", endpoint = "set_theme")]
 pub async fn set_theme(theme: String) -> Result<String, AppError> {
-    let theme =
-        Theme::parse(&theme).ok_or_else(|| AppError::BadRequest("Unknown theme.".into()))?;
+    let theme = crate::wire::Theme::parse(&theme)
+        .ok_or_else(|| AppError::BadRequest("Unknown theme.".into()))?;
     let cookie = format!(
         "{}={}; Path=/; Max-Age=31536000; SameSite=Strict",
-        Theme::COOKIE,
+        crate::wire::Theme::COOKIE,
         theme.as_str()
     );
     if let (Some(response), Ok(value)) = (
