@@ -26,6 +26,9 @@ use tftsr_app::services::CspNonce;
 use crate::secret::Secret;
 
 pub const SESSION_COOKIE: &str = "tftsr_session";
+/// The largest request body accepted (forms and server-function calls).
+/// File uploads get their own streaming route with their own limit.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const TOKEN_PARAM: &str = "token";
 
 /// Paths anyone on the allowed hosts may fetch: compiled assets and PWA
@@ -151,7 +154,10 @@ fn harden(headers: &mut HeaderMap, nonce: Option<&str>) {
     set(headers, header::CONTENT_SECURITY_POLICY, &csp(nonce));
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::X_FRAME_OPTIONS, "DENY");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
+    // Not `no-referrer`: under it Chromium sends `Origin: null` with plain
+    // form posts, which the same-origin check must refuse. `same-origin` sends
+    // nothing to other sites, which is what matters.
+    set(headers, header::REFERRER_POLICY, "same-origin");
     set(
         headers,
         header::HeaderName::from_static("cross-origin-opener-policy"),
@@ -170,7 +176,7 @@ fn harden(headers: &mut HeaderMap, nonce: Option<&str>) {
 }
 
 /// The axum middleware.
-pub async fn guard(State(policy): State<Arc<Policy>>, mut req: Request, next: Next) -> Response {
+pub async fn guard(State(policy): State<Arc<Policy>>, req: Request, next: Next) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
@@ -245,6 +251,17 @@ pub async fn guard(State(policy): State<Arc<Policy>>, mut req: Request, next: Ne
             );
         }
     }
+
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "Request too large.");
+    }
+    // Bodies without a length (chunked) are cut off at the same size.
+    let mut req = req.map(|body| Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES)));
 
     let nonce = hex::encode(rand::random::<[u8; 16]>());
     req.extensions_mut().insert(CspNonce(nonce.clone()));

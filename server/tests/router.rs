@@ -260,3 +260,62 @@ async fn public_assets_need_no_token_but_still_need_an_allowed_host() {
     .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_before_any_handler() {
+    let t = TestDb::new();
+    let app = app(&t);
+    let huge = format!(
+        "draft[title]=x&draft[severity]=high&draft[domain]=linux&draft[description]={}",
+        "a".repeat(2 << 20)
+    );
+    let mut req = create_request(Some(ORIGIN), Some("same-origin"));
+    *req.body_mut() = Body::from(huge.clone());
+    req.headers_mut()
+        .insert(header::CONTENT_LENGTH, huge.len().into());
+    let res = send(&app, req).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Without a declared length the body is cut off while being read.
+    let stream =
+        futures_util::stream::iter(vec![Ok::<_, std::io::Error>(bytes::Bytes::from(huge))]);
+    let mut req = create_request(Some(ORIGIN), Some("same-origin"));
+    *req.body_mut() = Body::from_stream(stream);
+    let res = send(&app, req).await;
+    assert!(!res.status().is_success(), "status {}", res.status());
+    assert_eq!(issue_count(&t), 0);
+}
+
+#[tokio::test]
+async fn the_security_overview_reports_the_cipher_settings_in_force() {
+    let t = TestDb::new();
+    t.tracker
+        .create(&common::draft("Audited", "low", "obs"))
+        .expect("create");
+    let res = send(
+        &app(&t),
+        Request::post("/api/get_security_overview")
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::COOKIE, cookie())
+            .header(header::ACCEPT, "application/json")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = serde_json::from_str(&text(res).await).expect("json");
+    let enc = &body["encryption"];
+    assert_eq!(enc["kdf_iter"], 256_000);
+    assert_eq!(enc["page_size"], 4096);
+    assert_eq!(enc["hmac"], "HMAC_SHA512");
+    assert_eq!(enc["kdf"], "PBKDF2_HMAC_SHA512");
+    assert!(
+        enc["cipher_version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with('4')),
+        "{enc}"
+    );
+    assert!(enc["migrations"][0]["applied_at"].is_string());
+    assert_eq!(body["audit"][0]["action"], "issue_created");
+}

@@ -426,3 +426,43 @@ fn dashboard_stats_count_what_they_say() {
     let mttr = s.mean_time_to_resolve_secs.expect("mttr");
     assert!((mttr - 5.0).abs() < 0.01, "mttr {mttr}");
 }
+
+#[test]
+fn hostile_search_text_never_fails() {
+    let t = TestDb::new();
+    t.tracker
+        .create(&draft("Plain issue", "low", "linux"))
+        .expect("create");
+    for text in [
+        "\"",
+        "*",
+        "NEAR(a b)",
+        "a OR b",
+        "-a",
+        "title:x",
+        "^x",
+        "(((",
+        "'; DROP TABLE issues; --",
+        "\u{0}",
+        "\u{E000}mark\u{E001}",
+        "日本語 検索",
+        "é",
+        &"x".repeat(10_000),
+        "   ",
+        "a\"b*c",
+    ] {
+        let q = IssueQuery {
+            filter: IssueFilter {
+                text: Some(text.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert!(t.tracker.list(&q).is_ok(), "search for {text:?} failed");
+    }
+    assert_eq!(
+        t.tracker.stats().expect("stats").total,
+        1,
+        "nothing was dropped"
+    );
+}

@@ -222,7 +222,17 @@ impl Database {
     pub fn cipher_info(&self) -> Result<CipherInfo, StoreError> {
         let conn = self.lock_reader();
         let text = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, String>(0));
-        let int = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0));
+        // SQLCipher answers its numeric pragmas as text.
+        let int = |sql: &str| {
+            conn.query_row(sql, [], |r| {
+                let value: rusqlite::types::Value = r.get(0)?;
+                Ok(match value {
+                    rusqlite::types::Value::Integer(n) => n,
+                    rusqlite::types::Value::Text(t) => t.trim().parse().unwrap_or(-1),
+                    _ => -1,
+                })
+            })
+        };
         (|| {
             Ok(CipherInfo {
                 cipher_version: text("PRAGMA cipher_version")?,
