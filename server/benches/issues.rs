@@ -105,26 +105,49 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    let dir = tempfile::tempdir().expect("tempdir");
+    // TFTSR_BENCH_DB_DIR keeps the seeded database between runs (seeding
+    // 100,000 issues one transaction each takes minutes).
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = std::env::var_os("TFTSR_BENCH_DB_DIR")
+        .map_or_else(|| temp.path().to_owned(), std::path::PathBuf::from);
+    std::fs::create_dir_all(&dir).expect("bench dir");
     let key = Secret::new("bench key".into());
-    let db = Arc::new(Database::open(&dir.path().join(DB_FILE), &key).expect("open"));
-
-    let mut rng = StdRng::seed_from_u64(7);
-    let start = Instant::now();
+    let path = dir.join(DB_FILE);
+    let reuse = path.exists();
+    let db = Arc::new(Database::open(&path, &key).expect("open"));
     let t0 = 1_700_000_000_000_i64;
-    for i in 0..n {
-        let valid = draft(&mut rng, i).validate().expect("valid");
-        let now = Timestamp::from_unix_millis(t0 + i as i64 * 60_000).expect("ts");
-        let p = plan_create(valid, IssueId::new_at(now), now);
-        db.insert_issue(&p.issue, &p.events, &p.audit)
-            .expect("insert");
+    let existing = db
+        .dashboard_stats(Timestamp::from_unix_millis(t0).expect("ts"))
+        .expect("stats")
+        .total as usize;
+    if reuse && existing == n {
+        println!("reusing {} with {n} issues", path.display());
+    } else {
+        assert_eq!(
+            existing,
+            0,
+            "{} holds {existing} issues, not {n}; remove it",
+            path.display()
+        );
+        let mut rng = StdRng::seed_from_u64(7);
+        let start = Instant::now();
+        for i in 0..n {
+            let valid = draft(&mut rng, i).validate().expect("valid");
+            let now = Timestamp::from_unix_millis(t0 + i as i64 * 60_000).expect("ts");
+            let p = plan_create(valid, IssueId::new_at(now), now);
+            db.insert_issue(&p.issue, &p.events, &p.audit)
+                .expect("insert");
+        }
+        let seeded = start.elapsed();
+        println!(
+            "seeded {n} issues in {:.1} s ({:.0} inserts/s, each its own transaction with FTS, timeline and audit rows)",
+            seeded.as_secs_f64(),
+            n as f64 / seeded.as_secs_f64()
+        );
     }
-    let seeded = start.elapsed();
     println!(
-        "seeded {n} issues in {:.1} s ({:.0} inserts/s), database {:.1} MiB",
-        seeded.as_secs_f64(),
-        n as f64 / seeded.as_secs_f64(),
-        db.size_on_disk() as f64 / 1048576.0
+        "database {:.1} MiB on disk",
+        db.size_on_disk() as f64 / 1_048_576.0
     );
 
     let services = tftsr_server::cli::services(db.clone(), KeySource::Env);
@@ -149,7 +172,7 @@ async fn main() {
     let deep_cursor = format!("a{}~{}", mid.created_at.unix_millis(), mid.id);
 
     let cases: Vec<(&str, String)> = vec![
-        ("list: first page", String::new()),
+        ("list: first page", "params[q]=".into()),
         (
             "list: page half-way down",
             format!("params[cursor]={deep_cursor}"),
@@ -179,6 +202,7 @@ async fn main() {
         "\n{:<42} {:>10} {:>10} {:>10}  (list_issues server function, {iterations} calls each)",
         "case", "p50", "p99", "max"
     );
+    let mut totals = Vec::new();
     for (name, body) in cases {
         let mut samples = Vec::with_capacity(iterations);
         for i in 0..iterations + 5 {
@@ -198,6 +222,19 @@ async fn main() {
             let bytes = res.into_body().collect().await.expect("body").to_bytes();
             let elapsed = t.elapsed();
             assert!(bytes.len() > 10);
+            if i == 0 {
+                let page: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+                totals.push(format!(
+                    "{} ({}{} matches)",
+                    name,
+                    page["total"],
+                    if page["total_capped"] == true {
+                        "+"
+                    } else {
+                        ""
+                    }
+                ));
+            }
             if i >= 5 {
                 samples.push(elapsed); // the first calls warm the caches
             }
@@ -210,4 +247,5 @@ async fn main() {
             ms(samples[samples.len() - 1])
         );
     }
+    println!("\nresult sizes: {}", totals.join("; "));
 }

@@ -25,6 +25,8 @@ pub fn is_highlight_marker(c: char) -> bool {
 
 /// The most search terms honoured; the rest are ignored.
 pub const MAX_SEARCH_TERMS: usize = 12;
+/// Searches count matches up to this many; beyond it the total reads "N+".
+pub const SEARCH_COUNT_CAP: u64 = 10_000;
 /// Page sizes a caller may ask for.
 pub const PAGE_SIZE_DEFAULT: u32 = 25;
 pub const PAGE_SIZE_MAX: u32 = 100;
@@ -125,8 +127,11 @@ pub struct IssueSummary {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuePage {
     pub items: Vec<IssueSummary>,
-    /// How many issues match the filter in all.
+    /// How many issues match the filter in all (for searches, at most
+    /// [`SEARCH_COUNT_CAP`] + 1; see `total_capped`).
     pub total: u64,
+    /// The count stopped at the cap: there are more than `total` matches.
+    pub total_capped: bool,
     /// Cursor to the next (older) page, if there is one.
     pub next: Option<PageCursor>,
     /// Cursor to the previous (newer) page, if there is one.
@@ -141,10 +146,8 @@ pub struct IssuePage {
 /// can never make the expression invalid. `None` when nothing searchable is
 /// left.
 pub fn fts_match_expression(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|t| !t.is_empty())
-        .take(MAX_SEARCH_TERMS)
+    let terms: Vec<String> = search_terms(text)
+        .iter()
         .map(|t| format!("\"{t}\"*"))
         .collect();
     if terms.is_empty() {
@@ -152,6 +155,86 @@ pub fn fts_match_expression(text: &str) -> Option<String> {
     } else {
         Some(terms.join(" "))
     }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// The words of a search, lowercased, at most [`MAX_SEARCH_TERMS`].
+pub fn search_terms(text: &str) -> Vec<String> {
+    text.split(|c: char| !is_word_char(c))
+        .filter(|t| !t.is_empty())
+        .take(MAX_SEARCH_TERMS)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// An excerpt of `text` around the first word that starts with one of
+/// `terms` (as the search matched it: by prefix, ignoring case), with every
+/// matching word in the excerpt between [`HIGHLIGHT_OPEN`] and
+/// [`HIGHLIGHT_CLOSE`]. At most about `width` characters, cut at word
+/// boundaries, with `…` where text was left out. `None` if nothing matches.
+///
+/// Computed here rather than by FTS5's `snippet()`, which would re-run the
+/// full-text query for every page of results.
+pub fn excerpt(text: &str, terms: &[String], width: usize) -> Option<String> {
+    // Work on a whitespace-normalised copy, by char position.
+    let flat: Vec<char> = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .collect();
+    // (start, end, matches) for every word.
+    let mut words: Vec<(usize, usize, bool)> = Vec::new();
+    let mut i = 0;
+    while i < flat.len() {
+        if !is_word_char(flat[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < flat.len() && is_word_char(flat[i]) {
+            i += 1;
+        }
+        let word = flat[start..i].iter().collect::<String>().to_lowercase();
+        let hit = terms
+            .iter()
+            .any(|t| !t.is_empty() && word.starts_with(t.as_str()));
+        words.push((start, i, hit));
+    }
+    let first = words.iter().find(|w| w.2)?;
+    // Start a third of the window before the first match, on a word start.
+    let wanted = first.0.saturating_sub(width / 3);
+    let from = words
+        .iter()
+        .map(|w| w.0)
+        .find(|s| *s >= wanted)
+        .unwrap_or(first.0)
+        .min(first.0);
+    let mut to = (from + width.max(1)).min(flat.len());
+    // Do not cut a word in half.
+    if let Some(w) = words.iter().find(|w| w.0 < to && to < w.1) {
+        to = if w.0 > from { w.0 } else { w.1 };
+    }
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    let mut pos = from;
+    for &(start, end, _) in words.iter().filter(|w| w.2 && w.0 >= from && w.1 <= to) {
+        out.extend(&flat[pos..start]);
+        out.push(HIGHLIGHT_OPEN);
+        out.extend(&flat[start..end]);
+        out.push(HIGHLIGHT_CLOSE);
+        pos = end;
+    }
+    out.extend(&flat[pos..to]);
+    if to < flat.len() {
+        out.push('…');
+    }
+    Some(out)
 }
 
 /// Splits a snippet into `(text, highlighted)` runs for rendering.
@@ -195,12 +278,55 @@ mod tests {
         assert_eq!(fts_match_expression("  ").as_deref(), None);
         assert_eq!(
             fts_match_expression("\"\" OR ()").as_deref(),
-            Some("\"OR\"*")
+            Some("\"or\"*")
         );
         assert_eq!(
             fts_match_expression("db-01:5432 NEAR(x)").as_deref(),
-            Some("\"db\"* \"01\"* \"5432\"* \"NEAR\"* \"x\"*")
+            Some("\"db\"* \"01\"* \"5432\"* \"near\"* \"x\"*")
         );
+    }
+
+    fn terms(text: &str) -> Vec<String> {
+        search_terms(text)
+    }
+
+    #[test]
+    fn excerpts_mark_prefix_matches_case_insensitively() {
+        let text = "Postgres stopped accepting writes:\n  the WAL volume on pgdb-prod-03 is full.";
+        let e = excerpt(text, &terms("wal FUL"), 200).expect("match");
+        assert_eq!(
+            e,
+            format!(
+                "Postgres stopped accepting writes: the {o}WAL{c} volume on pgdb-prod-03 is {o}full{c}.",
+                o = HIGHLIGHT_OPEN,
+                c = HIGHLIGHT_CLOSE
+            )
+        );
+        assert_eq!(excerpt(text, &terms("kafka"), 200), None);
+        assert_eq!(
+            excerpt(text, &terms("olume"), 200),
+            None,
+            "matches are by word prefix"
+        );
+    }
+
+    #[test]
+    fn long_texts_are_cut_around_the_first_match_at_word_boundaries() {
+        let text = format!("{} needle {}", "alpha ".repeat(100), "omega ".repeat(100));
+        let e = excerpt(&text, &terms("needle"), 60).expect("match");
+        assert!(e.starts_with('…') && e.ends_with('…'), "{e}");
+        assert!(e.contains(&format!("{HIGHLIGHT_OPEN}needle{HIGHLIGHT_CLOSE}")));
+        let plain: String = e
+            .chars()
+            .filter(|c| !is_highlight_marker(*c) && *c != '…')
+            .collect();
+        assert!(
+            plain
+                .split_whitespace()
+                .all(|w| ["alpha", "omega", "needle"].contains(&w)),
+            "{plain}"
+        );
+        assert!(plain.chars().count() <= 61, "{plain}");
     }
 
     #[test]
@@ -251,6 +377,16 @@ mod tests {
                     prop_assert!(!inner.is_empty());
                     prop_assert!(inner.chars().all(|c| c.is_alphanumeric() || c == '_'));
                 }
+            }
+        }
+
+        #[test]
+        fn excerpts_never_panic_and_only_add_markers(text in "\\PC{0,300}", query in "\\PC{0,20}", width in 1usize..120) {
+            if let Some(e) = excerpt(&text, &search_terms(&query), width) {
+                prop_assert!(e.contains(HIGHLIGHT_OPEN));
+                let plain: String = e.chars().filter(|c| !is_highlight_marker(*c)).collect();
+                let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                prop_assert!(flat.contains(plain.trim_matches('…')));
             }
         }
 

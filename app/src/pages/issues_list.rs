@@ -159,7 +159,11 @@ fn Results(page: IssuePage, params: ListParams) -> impl IntoView {
     let next = page.next.map(|c| page_href(&params, &c.to_string()));
     view! {
         <p class="result-count" data-testid="result-count">
-            {format!("{} issue{} · showing {}", page.total, if page.total == 1 { "" } else { "s" }, shown)}
+            {if page.total_capped {
+                format!("More than {} issues · showing {}", tftsr_core::query::SEARCH_COUNT_CAP, shown)
+            } else {
+                format!("{} issue{} · showing {}", page.total, if page.total == 1 { "" } else { "s" }, shown)
+            }}
         </p>
         <div class="card"><IssueRows items=page.items /></div>
         <nav class="pager" aria-label="Pages">

@@ -4,7 +4,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, Row, Transaction, params, params_from_iter};
 use serde_json::Value as Json;
 use tftsr_core::audit::NewAuditEntry;
-use tftsr_core::query::{Direction, HIGHLIGHT_CLOSE, HIGHLIGHT_OPEN, fts_match_expression};
+use tftsr_core::query::{Direction, SEARCH_COUNT_CAP, excerpt, fts_match_expression, search_terms};
 use tftsr_core::timeline::NewTimelineEvent;
 use tftsr_core::{
     AuditEntry, DashboardStats, Domain, Issue, IssueId, IssuePage, IssueQuery, IssueStatus,
@@ -111,9 +111,12 @@ fn write_events(
         "INSERT INTO timeline_events (id, issue_id, event_type, description, metadata, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for e in events {
+    // Events of one write share a timestamp; sorted v7 ids keep their order.
+    let mut ids: Vec<String> = events.iter().map(|_| new_row_id(at)).collect();
+    ids.sort();
+    for (e, id) in events.iter().zip(ids) {
         stmt.execute(params![
-            new_row_id(at),
+            id,
             issue_id.to_string(),
             e.kind.as_str(),
             e.description,
@@ -175,8 +178,10 @@ fn where_sql(clauses: &[&str]) -> String {
     }
 }
 
+/// Characters of description shown around a search match.
+const SNIPPET_CHARS: usize = 160;
+
 struct SummaryRow {
-    search_rowid: i64,
     id: String,
     title: String,
     severity: String,
@@ -185,6 +190,7 @@ struct SummaryRow {
     tags: String,
     created_at: String,
     updated_at: String,
+    description: String,
 }
 
 impl SummaryRow {
@@ -216,13 +222,23 @@ fn list(conn: &Connection, query: &IssueQuery) -> Result<IssuePage, StoreError> 
         return Ok(IssuePage::default());
     }
     let (mut clauses, mut values) = filter_clause(query, fts.as_deref());
+    // Counting every match of a common word would cost more than the page
+    // itself; searches count up to a cap and say "N+".
+    let count_sql = if fts.is_some() {
+        format!(
+            "SELECT count(*) FROM (SELECT 1 FROM issues i {} LIMIT {})",
+            where_sql(&clauses),
+            SEARCH_COUNT_CAP + 1
+        )
+    } else {
+        format!("SELECT count(*) FROM issues i {}", where_sql(&clauses))
+    };
     let total: i64 = conn
-        .prepare_cached(&format!(
-            "SELECT count(*) FROM issues i {}",
-            where_sql(&clauses)
-        ))
+        .prepare_cached(&count_sql)
         .and_then(|mut s| s.query_row(params_from_iter(values.iter()), |r| r.get(0)))
         .map_err(store_error)?;
+    let total = u64::try_from(total).unwrap_or(0);
+    let total_capped = fts.is_some() && total > SEARCH_COUNT_CAP;
 
     let limit = query.page_size() as usize;
     let backwards = matches!(
@@ -243,8 +259,10 @@ fn list(conn: &Connection, query: &IssueQuery) -> Result<IssuePage, StoreError> 
     }
     let order = if backwards { "ASC" } else { "DESC" };
     let sql = format!(
-        "SELECT i.search_rowid, i.id, i.title, i.severity, i.status, i.domain, i.tags, i.created_at, i.updated_at
+        "SELECT i.id, i.title, i.severity, i.status, i.domain, i.tags, i.created_at, i.updated_at, {}
          FROM issues i {} ORDER BY i.created_at {order}, i.id {order} LIMIT {}",
+        // The description is only needed to excerpt search matches.
+        if fts.is_some() { "i.description" } else { "''" },
         where_sql(&clauses),
         limit + 1
     );
@@ -253,15 +271,15 @@ fn list(conn: &Connection, query: &IssueQuery) -> Result<IssuePage, StoreError> 
         .and_then(|mut s| {
             s.query_map(params_from_iter(values.iter()), |r| {
                 Ok(SummaryRow {
-                    search_rowid: r.get(0)?,
-                    id: r.get(1)?,
-                    title: r.get(2)?,
-                    severity: r.get(3)?,
-                    status: r.get(4)?,
-                    domain: r.get(5)?,
-                    tags: r.get(6)?,
-                    created_at: r.get(7)?,
-                    updated_at: r.get(8)?,
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    severity: r.get(2)?,
+                    status: r.get(3)?,
+                    domain: r.get(4)?,
+                    tags: r.get(5)?,
+                    created_at: r.get(6)?,
+                    updated_at: r.get(7)?,
+                    description: r.get(8)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()
@@ -273,17 +291,20 @@ fn list(conn: &Connection, query: &IssueQuery) -> Result<IssuePage, StoreError> 
         rows.reverse();
     }
 
-    let snippets = match &fts {
-        Some(expr) if !rows.is_empty() => snippets(conn, expr, &rows)?,
-        _ => Vec::new(),
-    };
+    let terms = query
+        .filter
+        .text
+        .as_deref()
+        .map(search_terms)
+        .unwrap_or_default();
     let items = rows
         .into_iter()
         .map(|row| {
-            let snippet = snippets
-                .iter()
-                .find(|(k, _)| *k == row.search_rowid)
-                .map(|(_, s)| s.clone());
+            let snippet = if terms.is_empty() {
+                None
+            } else {
+                excerpt(&row.description, &terms, SNIPPET_CHARS)
+            };
             row.decode(snippet)
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -308,33 +329,9 @@ fn list(conn: &Connection, query: &IssueQuery) -> Result<IssuePage, StoreError> 
             .filter(|_| has_prev)
             .map(|i| cursor(Direction::Before, i)),
         items,
-        total: u64::try_from(total).unwrap_or(0),
+        total,
+        total_capped,
     })
-}
-
-/// Highlighted excerpts for the rows of one page.
-fn snippets(
-    conn: &Connection,
-    expr: &str,
-    rows: &[SummaryRow],
-) -> Result<Vec<(i64, String)>, StoreError> {
-    let keys = rows
-        .iter()
-        .map(|r| r.search_rowid.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    let sql = format!(
-        "SELECT rowid, snippet(issues_fts, -1, ?2, ?3, '…', 16) FROM issues_fts
-         WHERE issues_fts MATCH ?1 AND rowid IN ({keys})"
-    );
-    let open = HIGHLIGHT_OPEN.to_string();
-    let close = HIGHLIGHT_CLOSE.to_string();
-    conn.prepare(&sql)
-        .and_then(|mut s| {
-            s.query_map(params![expr, open, close], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .map_err(store_error)
 }
 
 impl IssueStore for Database {

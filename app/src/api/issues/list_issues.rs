@@ -8,6 +8,7 @@ use crate::AppError;
 /// The issue list's URL parameters, as text: unknown values are ignored
 /// rather than failing the page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ListParams {
     pub q: String,
     pub status: String,
