@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod issue;
+pub mod pii;
 pub mod ports;
 pub mod query;
 pub mod stats;

@@ -1,0 +1,359 @@
+//! Login names, found where log formats put them: sshd and PAM messages,
+//! sudo records, home directories, Windows `DOMAIN\user` and Security-log
+//! fields, PostgreSQL's `user@db` line prefix, `--user` flags.
+//!
+//! Well-known system and dictionary accounts (`root`, `postgres`, `admin`,
+//! `ubuntu`, `pi`, …) are never reported: they identify no person, and
+//! brute-force logs are full of them, so masking them would hide the very
+//! pattern an incident responder is looking for.
+
+use regex::Regex;
+
+use super::compile;
+use crate::pii::config::PiiConfigError;
+use crate::pii::kind::PiiType;
+use crate::pii::resolve::{Candidate, rank};
+use crate::pii::text::{byte_at, byte_before, is_word_byte};
+
+/// Accounts that come with an operating system, a package or a cloud image,
+/// plus the names brute-force dictionaries try first.
+#[rustfmt::skip]
+const SYSTEM_ACCOUNTS: &[&str] = &[
+    "root", "admin", "administrator", "administrators", "postgres", "mysql", "oracle", "nobody",
+    "nogroup", "daemon", "bin", "sys", "sync", "games", "man", "lp", "mail", "news", "uucp",
+    "proxy", "www-data", "www", "backup", "list", "irc", "gnats", "syslog", "messagebus", "sshd",
+    "ntp", "chrony", "ubuntu", "debian", "centos", "fedora", "ec2-user", "azureuser", "cloud-user",
+    "opc", "vagrant", "pi", "test", "tester", "testuser", "test1", "guest", "user", "user1",
+    "support", "git", "ftp", "ftpuser", "anonymous", "system", "localsystem", "service", "apache",
+    "nginx", "httpd", "tomcat", "jenkins", "docker", "redis", "elasticsearch", "kibana", "mongodb",
+    "mongo", "postfix", "dovecot", "named", "bind", "mssql", "sa", "dba", "operator", "halt",
+    "shutdown", "adm", "ansible", "deploy", "hadoop", "zabbix", "nagios", "prometheus", "grafana",
+    "ldap", "openldap", "squid", "rpc", "rpcuser", "nfsnobody", "dbus", "polkitd", "tss", "avahi",
+    "_apt", "uuidd", "tcpdump", "landscape", "pollinate", "lxd", "default", "defaultaccount",
+    "wdagutilityaccount", "krbtgt", "public", "everyone", "alpine", "info", "webmaster",
+    "postmaster", "hostmaster", "nt authority", "local service", "network service",
+    "systemd-network", "systemd-resolve", "systemd-timesync",
+    // Fixed logins that carry a token as the password in Git and registry URLs.
+    "x-access-token", "x-oauth-basic", "x-token-auth", "oauth2", "oauth2accesstoken",
+    "gitlab-ci-token", "token", "__token__", "aws",
+    // CI runners' own accounts.
+    "runner", "gitlab-runner", "buildkite-agent", "circleci",
+];
+
+/// Words that follow "user" in prose, not names.
+#[rustfmt::skip]
+const NOT_NAMES: &[&str] = &[
+    "unknown", "name", "names", "account", "accounts", "agent", "from", "for", "the", "a", "an",
+    "is", "was", "not", "none", "null", "nil", "invalid", "authentication", "login", "logon",
+    "session", "with", "by", "on", "in", "to", "of", "and", "or", "id", "uid", "users", "password",
+    "true", "false", "undefined", "has", "had", "does", "did", "cannot", "can", "may", "must",
+    "should", "request", "requested", "data", "input", "interface", "mode", "profile", "group",
+    "this", "that", "at", "as", "via", "domain", "security", "logon_id", "nt", "interaction",
+    "action", "actions", "confirmation", "approval", "consent", "selection", "review", "feedback",
+    "management", "creation", "deletion", "lookup", "sessions", "settings", "preferences",
+    "details", "info", "information", "roles", "role", "permissions", "access", "logins", "query",
+    "queries", "registration", "activity", "defined", "specified", "provided", "supplied", "space",
+    "namespace", "context", "code", "list", "database", "table", "home", "directory", "quota",
+    "limit", "process", "processes", "instance",
+];
+
+/// Whether `name` could be a person's or a service's own login.
+pub(crate) fn acceptable_username(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'$'))
+        && !SYSTEM_ACCOUNTS.contains(&lower.as_str())
+        && !NOT_NAMES.contains(&lower.as_str())
+}
+
+pub(crate) struct AccountDetector {
+    formats: Regex,
+    home_directory: Regex,
+    postgres_prefix: Regex,
+    domain_user: Regex,
+}
+
+const NAME: &str = "([A-Za-z_][A-Za-z0-9_.$-]{0,63})";
+
+impl AccountDetector {
+    pub(crate) fn new() -> Result<Self, PiiConfigError> {
+        // One alternation instead of a pass per format: every alternative
+        // starts with a literal, so the engine jumps between them. `@NAME@`
+        // marks where each format puts the name.
+        let formats = [
+            // sshd: "Accepted publickey for bob from", "Failed password for invalid user x from"
+            "(?:Accepted|Failed|Postponed) [a-z0-9/-]+ for (?:invalid user )?@NAME@ from ",
+            "[Ii]nvalid user @NAME@",
+            // "session opened for user bob(uid=…)", "New session 3 of user bob."
+            "(?i:for|of|from|by) (?i:user)[ \\t]+['\"]?@NAME@",
+            // PAM modules: "pam_faillock(sshd:auth): user bob is locked", "… user=bob"
+            "pam_[a-z_]+\\([^)\\n]*\\):[^\\n]*?[ \\t]user[ =]['\"]?@NAME@",
+            // PostgreSQL and MySQL quote the role: `for user "app"`, `role "app"`.
+            "(?:user|role) \"@NAME@\"",
+            // sudo: "sudo[12]:    bob : TTY=pts/0 ; PWD=…"
+            "sudo(?:\\[[0-9]+\\])?:[ \\t]+@NAME@[ \\t]+:",
+            // Windows Security log fields.
+            "(?:Account Name|User Name|Subject|Target|User):[ \\t]*@NAME@",
+            // Connection strings: "User Id=svc;".
+            "(?i:user[ _]?id)[ \\t]*=[ \\t]*@NAME@",
+            // Command-line flags and shells.
+            "--user(?:name)?[= ]['\"]?@NAME@",
+            "(?i:logged in as|log ?on as|login as|running as|run as|su to|switched to user)[ \\t]+['\"]?@NAME@",
+            "ssh[ \\t]+(?:-[A-Za-z][ \\t]+(?:[^ \\t\\n]+[ \\t]+)?)*@NAME@@",
+            // su: "su[1100]: (to root) alice on pts/0"
+            "su(?:\\[[0-9]+\\])?: \\(to [^)\\n]*\\) @NAME@ on ",
+            // cron: "CRON[123]: (alice) CMD (…)"
+            "CRON\\[[0-9]+\\]:[ \\t]+\\(@NAME@\\)",
+        ];
+        let alternation = formats
+            .iter()
+            .map(|f| f.replace("@NAME@", NAME))
+            .collect::<Vec<_>>()
+            .join("|");
+        Ok(Self {
+            formats: compile("username", &alternation)?,
+            // Home directories on Unix, macOS and Windows.
+            home_directory: compile(
+                "username",
+                &format!("(?:/home/|/Users/|:\\\\{{1,2}}Users\\\\{{1,2}}){NAME}"),
+            )?,
+            // PostgreSQL's `%u@%d` log_line_prefix ("[2024] app_rw@orders
+            // LOG:"); found from its `@` and the name read backwards, since a
+            // pattern that starts with the name would be tried at every word.
+            postgres_prefix: compile(
+                "username",
+                "@[A-Za-z0-9_-]+[ \\t]+(?:LOG|ERROR|FATAL|PANIC|WARNING|DETAIL|STATEMENT|HINT|NOTICE|INFO|DEBUG[0-9]?):",
+            )?,
+            domain_user: compile(
+                "username",
+                "([A-Z][A-Z0-9-]{0,14})\\\\{1,2}([A-Za-z_][A-Za-z0-9_.$-]{0,63})",
+            )?,
+        })
+    }
+
+    pub(crate) fn detect(&self, text: &str, out: &mut Vec<Candidate>) {
+        for caps in self.formats.captures_iter(text) {
+            // Exactly one alternative matched, and each has one group.
+            let (Some(whole), Some(name)) = (caps.get(0), caps.iter().skip(1).flatten().next())
+            else {
+                continue;
+            };
+            let followed_by_at =
+                byte_at(text, name.end()) == Some(b'@') && whole.end() > name.end();
+            push_name(text, name.start(), name.end(), followed_by_at, out);
+        }
+        for caps in self.home_directory.captures_iter(text) {
+            let Some(name) = caps.get(1) else { continue };
+            if acceptable_username(name.as_str())
+                && !matches!(name.as_str(), "Public" | "Default" | "All Users" | "Shared")
+            {
+                out.push(Candidate::new(
+                    PiiType::Username,
+                    name.start(),
+                    name.end(),
+                    rank::USERNAME,
+                ));
+            }
+        }
+        let bytes = text.as_bytes();
+        for m in self.postgres_prefix.find_iter(text) {
+            let at = m.start();
+            let mut start = at;
+            while start > 0
+                && (bytes[start - 1].is_ascii_alphanumeric()
+                    || matches!(bytes[start - 1], b'_' | b'.' | b'-' | b'$'))
+            {
+                start -= 1;
+            }
+            let introduced = matches!(
+                byte_before(text, start),
+                None | Some(b' ' | b'\t' | b'[' | b'\n')
+            );
+            if introduced && start < at {
+                push_name(text, start, at, true, out);
+            }
+        }
+        for caps in self.domain_user.captures_iter(text) {
+            let (Some(whole), Some(domain), Some(name)) = (caps.get(0), caps.get(1), caps.get(2))
+            else {
+                continue;
+            };
+            if !acceptable_windows_domain(text, whole.start(), domain.as_str(), name.as_str()) {
+                continue;
+            }
+            push_name(text, name.start(), name.end(), false, out);
+        }
+    }
+}
+
+/// Reports `text[start..end]` unless it is not a name after all.
+/// `followed_by_at` says the rule itself expects `name@…` (PostgreSQL's
+/// prefix, `ssh name@host`); otherwise a following `@` makes it an
+/// e-mail's local part and a following `\` a Windows domain.
+fn push_name(
+    text: &str,
+    start: usize,
+    mut end: usize,
+    followed_by_at: bool,
+    out: &mut Vec<Candidate>,
+) {
+    // A sentence may end right after a name ("session 3 of user bob.").
+    while end > start && matches!(text.as_bytes()[end - 1], b'.' | b'-') {
+        end -= 1;
+    }
+    match byte_at(text, end) {
+        Some(b'@') if !followed_by_at => return,
+        Some(b'\\') => return,
+        _ => {}
+    }
+    // `CN = api.example.com`, `user = …`: a key, not a name; nor is a
+    // label such as "Subject: Re: outage".
+    let rest = text[end..].trim_start_matches([' ', '\t']);
+    if (rest.starts_with('=') && !rest.starts_with("==")) || text[end..].starts_with(':') {
+        return;
+    }
+    let name = &text[start..end];
+    if acceptable_username(name) {
+        out.push(Candidate::new(
+            PiiType::Username,
+            start,
+            end,
+            rank::USERNAME,
+        ));
+    }
+}
+
+/// `FABRIKAM\alice`, but not `NT AUTHORITY\SYSTEM`, registry hives, or a
+/// JSON escape such as `ERROR\nStack`.
+fn acceptable_windows_domain(text: &str, start: usize, domain: &str, name: &str) -> bool {
+    if byte_before(text, start).is_some_and(|b| is_word_byte(b) || b == b'\\') {
+        return false;
+    }
+    if domain.ends_with('-')
+        || matches!(
+            domain,
+            "AUTHORITY"
+                | "SERVICE"
+                | "BUILTIN"
+                | "NT"
+                | "WORKGROUP"
+                | "HKLM"
+                | "HKCU"
+                | "HKU"
+                | "HKCR"
+        )
+        || domain.starts_with("HKEY")
+    {
+        return false;
+    }
+    let escape_like = matches!(name.as_bytes().first(), Some(b'n' | b'r' | b't'))
+        && name
+            .as_bytes()
+            .get(1)
+            .is_some_and(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    !escape_like
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<&str> {
+        let detector = AccountDetector::new().expect("test input is valid");
+        let mut out = Vec::new();
+        detector.detect(text, &mut out);
+        out.sort_by_key(|c| (c.start, c.end));
+        out.dedup_by_key(|c| (c.start, c.end));
+        out.iter().map(|c| &text[c.start..c.end]).collect()
+    }
+
+    #[test]
+    fn sshd_and_pam() {
+        assert_eq!(
+            found("sshd[1]: Accepted publickey for tomas_mensah from 10.8.0.120 port 1"),
+            vec!["tomas_mensah"]
+        );
+        assert_eq!(
+            found("sshd[1]: Failed password for invalid user guest from 1.2.3.4"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            found("Invalid user okowalski2 from 1.2.3.4"),
+            vec!["okowalski2"]
+        );
+        assert_eq!(
+            found("session opened for user sybil(uid=1004) by (uid=0)"),
+            vec!["sybil"]
+        );
+        assert_eq!(
+            found("New session 87 of user tomas_mensah."),
+            vec!["tomas_mensah"]
+        );
+        assert_eq!(
+            found("pam_faillock(sshd:auth): user okowalski is locked"),
+            vec!["okowalski"]
+        );
+        assert_eq!(
+            found("Disconnected from user j.jensen 10.8.0.1 port 2"),
+            vec!["j.jensen"]
+        );
+    }
+
+    #[test]
+    fn sudo_home_and_windows() {
+        assert_eq!(
+            found("sudo[4677]: tomas_mensah : TTY=pts/1 ; PWD=/home/tomas_mensah ; USER=root ;"),
+            vec!["tomas_mensah", "tomas_mensah"]
+        );
+        assert_eq!(
+            found("log on as FABRIKAM\\svc_fsync with"),
+            vec!["svc_fsync"]
+        );
+        assert_eq!(
+            found("Login failed for user 'FABRIKAM\\svc_fsync'."),
+            vec!["svc_fsync"]
+        );
+        assert_eq!(
+            found("Account Name: svc_fsync Account Domain: X"),
+            vec!["svc_fsync"]
+        );
+        assert_eq!(
+            found("Subject: walter Target: svc_fsync (DC"),
+            vec!["walter", "svc_fsync"]
+        );
+        assert_eq!(
+            found("on behalf of user NT AUTHORITY\\SYSTEM for"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(found("\"ERROR\\nStack trace\""), Vec::<&str>::new());
+        assert_eq!(found("C:\\Users\\jdoe\\AppData"), vec!["jdoe"]);
+    }
+
+    #[test]
+    fn other_formats() {
+        assert_eq!(
+            found("[2024] app_rw@orders LOG:  connection"),
+            vec!["app_rw"]
+        );
+        assert_eq!(
+            found("faillock --user okowalski --reset"),
+            vec!["okowalski"]
+        );
+        assert_eq!(found("CRON[1]: (postgres) CMD (x)"), Vec::<&str>::new());
+        assert_eq!(found("CRON[1]: (alice) CMD (x)"), vec!["alice"]);
+        assert_eq!(found("ssh -i key.pem bob@db01"), vec!["bob"]);
+        assert_eq!(found("User Id=svc_fsync;Password=x"), vec!["svc_fsync"]);
+        assert_eq!(found("mail for user@example.com"), Vec::<&str>::new());
+        assert_eq!(
+            found("entry for host \"10.0.0.1\", user \"reporting\", db"),
+            vec!["reporting"]
+        );
+    }
+}

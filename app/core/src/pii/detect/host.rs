@@ -1,0 +1,458 @@
+//! The organisation's own machine names — only where the format makes them
+//! unambiguous: the host field of syslog (BSD, ISO-timestamped, RFC 5424
+//! and Cisco IOS), FQDNs under private suffixes (`.internal`, `.corp`,
+//! `.lan`, `.local`, … plus configured internal domains), Windows event
+//! fields (`Workstation Name:`), DHCP client names and `host=`/`node=`
+//! values.
+//!
+//! Public domains, Kubernetes pod names and `*.svc.cluster.local` service
+//! names are left alone: they are shared or ephemeral and redacting them
+//! only destroys triage value. Once a line has named a machine, its other
+//! mentions on that line (`… on pgdb-prod-03 (10.20.4.23)`, `svchost.exe
+//! (SRV-APP95)`) are reported too; propagation never crosses lines so the
+//! streaming scanner stays exact.
+
+use std::collections::BTreeSet;
+
+use regex::Regex;
+
+use super::compile;
+use crate::pii::config::PiiConfigError;
+use crate::pii::kind::PiiType;
+use crate::pii::resolve::{Candidate, rank};
+use crate::pii::text::{byte_at, byte_before, line_end, line_start};
+
+/// DNS suffixes that are never delegated publicly.
+#[rustfmt::skip]
+const PRIVATE_SUFFIXES: &[&str] = &[
+    "internal", "intranet", "intra", "corp", "lan", "local", "localdomain", "home.arpa", "private",
+];
+
+/// Longest line within which found machine names are looked for again.
+const MAX_PROPAGATION_LINE: usize = 64 * 1024;
+
+/// Names of log levels, which some formats put where syslog puts the host.
+const LEVEL_WORDS: &[&str] = &[
+    "trace", "debug", "info", "notice", "warn", "warning", "error", "err", "crit", "critical",
+    "alert", "emerg", "fatal", "severe",
+];
+
+/// A host field: letters, digits, dots, dashes, underscores.
+fn host_token(name: &str) -> String {
+    format!("(?P<{name}>[A-Za-z0-9][A-Za-z0-9._-]{{0,252}})")
+}
+
+pub(crate) struct HostDetector {
+    /// The four syslog line shapes in one pass (anchored patterns cannot be
+    /// found by literal search, so each extra one costs a pass):
+    /// BSD (`May 21 01:58:03 host prog[1]:`), ISO-timestamped
+    /// (`2024-05-21T01:58:03Z host prog[1]:`), RFC 5424
+    /// (`<34>1 2024-… host …`) and Cisco IOS (`May 29 07:57:05.858 UTC:
+    /// host: %FAC-5-MNEMONIC:`).
+    syslog_header: Regex,
+    /// A private DNS suffix; the labels before it are read backwards.
+    private_suffix: Regex,
+    windows_field: Regex,
+    dhcp_client: Regex,
+}
+
+impl HostDetector {
+    /// `internal_domains` are already normalised (lower case, no dots at
+    /// either end).
+    pub(crate) fn new(internal_domains: &[String]) -> Result<Self, PiiConfigError> {
+        let mut suffixes: Vec<&str> = PRIVATE_SUFFIXES.to_vec();
+        suffixes.extend(internal_domains.iter().map(String::as_str));
+        // Longest first: the regex prefers earlier alternatives, and `.local`
+        // must not cut `.localdomain` short.
+        suffixes.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let suffix_alternation = suffixes
+            .iter()
+            .map(|s| regex::escape(s))
+            .collect::<Vec<_>>()
+            .join("|");
+        let host = "[A-Za-z0-9][A-Za-z0-9._-]{0,252}";
+        let syslog_header = [
+            format!(
+                "(?:<[0-9]{{1,3}}>)?[A-Z][a-z]{{2}} {{1,2}}[0-9]{{1,2}} [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(?:\\.[0-9]+)? {host} [A-Za-z0-9_./()-]+(?:\\[[0-9]+\\])?:"
+            ),
+            format!(
+                "(?:<[0-9]{{1,3}}>)?[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9:.]+(?:Z|[+-][0-9]{{2}}:?[0-9]{{2}})? {host} [A-Za-z0-9_./-]+(?:\\[[0-9]+\\])?:"
+            ),
+            format!("<[0-9]{{1,3}}>1 [^ \\n]+ {host} "),
+            format!(
+                "[*.]?(?:[0-9]+: )?[A-Z][a-z]{{2}} {{1,2}}[0-9]{{1,2}}(?: [0-9]{{4}})? [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(?:\\.[0-9]+)?(?: [A-Z]{{2,5}})?: {host}: %[A-Z0-9_]+-[0-7]-[A-Z0-9_]+"
+            ),
+        ]
+        .join("|");
+        Ok(Self {
+            syslog_header: compile("hostname", &format!("(?m)^(?:{syslog_header})"))?,
+            // `.internal`, or a last label such as `example-internal`.
+            private_suffix: compile(
+                "hostname",
+                &format!("(?i)\\.(?:{suffix_alternation})|-(?:internal|intranet|corp)"),
+            )?,
+            // Windows event fields, and the node a Kubernetes scheduler
+            // event assigns a pod to.
+            windows_field: compile(
+                "hostname",
+                &format!(
+                    "(?:(?:Workstation Name|Computer Name|Source Workstation|ComputerName|MachineName|Machine Name|Client Name|Computer|Workstation):[ \\t]*|Successfully assigned [^ \\n]+ to ){}",
+                    host_token("host")
+                ),
+            )?,
+            dhcp_client: compile(
+                "hostname",
+                &format!(
+                    "(?:from|to|on) (?:[0-9A-Fa-f]{{2}}[:-]){{5}}[0-9A-Fa-f]{{2}} \\({}\\)",
+                    host_token("host")
+                ),
+            )?,
+        })
+    }
+
+    pub(crate) fn detect(&self, text: &str, out: &mut Vec<Candidate>) {
+        let mut found: Vec<(usize, usize)> = Vec::new();
+        for header in self.syslog_header.find_iter(text) {
+            // The host is read from the matched header by its position, which
+            // is much cheaper than asking the engine for capture groups.
+            let Some(field) = host_in_header(header.as_str()) else {
+                continue;
+            };
+            let host = &header.as_str()[field.offset..field.offset + field.len];
+            // Without a `[pid]`, "2024-…Z Syncing repository:" would pass for
+            // an ISO-timestamped host; ask for a name that looks like a
+            // machine's then.
+            let machine_like = host
+                .bytes()
+                .any(|b| b.is_ascii_digit() || b == b'-' || b == b'.');
+            let accept = is_syslog_host(host) && (!field.needs_machine_look || machine_like);
+            let start = header.start() + field.offset;
+            push_if(text, start, start + field.len, accept, &mut found);
+        }
+        for m in self.private_suffix.find_iter(text) {
+            let start = labels_before(text, m.start());
+            // A dashed suffix ("prod.example-internal") ends a label, so a
+            // dot must come before it: "non-corp" alone is a word.
+            let dashed = text.as_bytes()[m.start()] == b'-';
+            let has_labels = start < m.start() && (!dashed || text[start..m.start()].contains('.'));
+            let accept = has_labels && is_internal_fqdn(text, start, m.end());
+            push_if(text, start, m.end(), accept, &mut found);
+        }
+        for rule in [&self.windows_field, &self.dhcp_client] {
+            for caps in rule.captures_iter(text) {
+                let Some(host) = caps.name("host") else {
+                    continue;
+                };
+                let name = host.as_str().trim_end_matches('.');
+                let end = host.start() + name.len();
+                push_if(text, host.start(), end, is_named_host(name), &mut found);
+            }
+        }
+        propagate_within_lines(text, &mut found);
+        out.extend(
+            found
+                .into_iter()
+                .map(|(start, end)| Candidate::new(PiiType::Hostname, start, end, rank::HOSTNAME)),
+        );
+    }
+}
+
+/// Where the host field sits in a header matched by `syslog_header`.
+struct HostField {
+    offset: usize,
+    len: usize,
+    /// An ISO-timestamped line without `[pid]` is syslog only if the field
+    /// looks like a machine name.
+    needs_machine_look: bool,
+}
+
+fn host_in_header(header: &str) -> Option<HostField> {
+    // The field just before byte `end`, delimited by a space.
+    let field_ending_at = |end: usize, needs_machine_look: bool| {
+        let len = header[..end].rsplit(' ').next()?.len();
+        Some(HostField {
+            offset: end - len,
+            len,
+            needs_machine_look,
+        })
+    };
+    // Cisco IOS: "… UTC: host: %FACILITY-5-MNEMONIC"
+    if let Some(percent) = header.rfind(": %") {
+        return field_ending_at(percent, false);
+    }
+    // RFC 5424: "<34>1 timestamp host " (ends with the space after the host)
+    if header.ends_with(' ') {
+        return field_ending_at(header.len() - 1, false);
+    }
+    // BSD and ISO: "timestamp host program[pid]:"
+    let program_start = header.rfind(' ')?;
+    let first = header.split(' ').next().unwrap_or("");
+    let iso = first.contains('T') && first.bytes().filter(|&b| b == b'-').count() >= 2;
+    field_ending_at(program_start, iso && !header.ends_with("]:"))
+}
+
+/// Start of the DNS labels that end at `dot` (the dot of a suffix).
+fn labels_before(text: &str, dot: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut start = dot;
+    while start > 0
+        && (bytes[start - 1].is_ascii_alphanumeric() || matches!(bytes[start - 1], b'-' | b'.'))
+    {
+        start -= 1;
+    }
+    while start < dot && matches!(bytes[start], b'.' | b'-') {
+        start += 1;
+    }
+    start
+}
+
+fn push_if(text: &str, start: usize, end: usize, accept: bool, found: &mut Vec<(usize, usize)>) {
+    if accept && start < end && text.is_char_boundary(end) {
+        found.push((start, end));
+    }
+}
+
+fn is_ip_like(name: &str) -> bool {
+    name.bytes().all(|b| b.is_ascii_digit() || b == b'.') || name.contains(':')
+}
+
+/// `billing-api-5c8dkv7cjq-x484m`, `coredns-5d78c9869d-2xkqp`: the names
+/// Kubernetes generates for pods end in a random suffix (5 characters,
+/// after an 8-10 character pod-template hash for Deployments) drawn from an
+/// alphabet without vowels or easily confused digits. Pods come and go;
+/// they are not the organisation's machines.
+pub(crate) fn looks_like_pod_name(name: &str) -> bool {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let generated = |part: &str, lengths: std::ops::RangeInclusive<usize>| {
+        lengths.contains(&part.len()) && part.bytes().all(|b| ALPHABET.contains(&b))
+    };
+    let mut parts = name.rsplit('-');
+    let (Some(suffix), Some(previous)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    if !generated(suffix, 5..=5) {
+        return false;
+    }
+    // Deployment pods carry the pod-template hash too; for other pods a
+    // digit in the suffix tells it from an ordinary word.
+    (generated(previous, 8..=10) && parts.next().is_some())
+        || suffix.bytes().any(|b| b.is_ascii_digit())
+}
+
+fn is_syslog_host(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    !looks_like_pod_name(name)
+        && !is_ip_like(name)
+        && !LEVEL_WORDS.contains(&lower.as_str())
+        && !matches!(lower.as_str(), "-" | "localhost" | "localhost.localdomain")
+}
+
+/// A name given in a field that can only hold a machine name.
+fn is_named_host(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    !name.is_empty()
+        && !is_ip_like(name)
+        && !looks_like_pod_name(name)
+        && !matches!(
+            lower.as_str(),
+            "-" | "localhost" | "unknown" | "null" | "none" | "n/a"
+        )
+        && !lower.ends_with("cluster.local")
+}
+
+/// A machine name given as a value of a loosely named key (`host=`,
+/// `node=`): accepted only when it looks like one (letters and digits, the
+/// way machines are numbered), because such keys also hold service names.
+pub(crate) fn acceptable_machine_name(name: &str) -> bool {
+    is_named_host(name)
+        && name.len() <= 253
+        && name.bytes().any(|b| b.is_ascii_digit())
+        && name.bytes().any(|b| b.is_ascii_alphabetic())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !name.starts_with('-')
+}
+
+fn is_internal_fqdn(text: &str, start: usize, end: usize) -> bool {
+    let before_ok = match byte_before(text, start) {
+        None => true,
+        // After `@` it is an e-mail's domain (the e-mail wins the overlap)
+        // or a URL's host, which counts.
+        Some(b) if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'%') => false,
+        // A path component ("/etc/ssl/site.local"), unless it is a URL's host.
+        Some(b'/') => start >= 2 && text.as_bytes()[start - 2] == b'/',
+        Some(_) => true,
+    };
+    let after_ok = match byte_at(text, end) {
+        None => true,
+        Some(b) if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_') => false,
+        Some(b'.') => !byte_at(text, end + 1).is_some_and(|b| b.is_ascii_alphanumeric()),
+        Some(_) => true,
+    };
+    let lower = text[start..end].to_ascii_lowercase();
+    before_ok
+        && after_ok
+        && !lower.ends_with("cluster.local")
+        && !lower.starts_with("localhost")
+        && lower != "metadata.google.internal"
+}
+
+/// Reports the other mentions, on the same line, of machines already found
+/// there: the full names and, for FQDNs, their first label when it is
+/// distinctive (has a digit or a dash).
+fn propagate_within_lines(text: &str, found: &mut Vec<(usize, usize)>) {
+    found.sort_unstable();
+    found.dedup();
+    let mut extra = Vec::new();
+    let mut index = 0;
+    while index < found.len() {
+        let line_begin = line_start(text, found[index].0);
+        let line_finish = line_end(text, found[index].0);
+        let mut names: BTreeSet<&str> = BTreeSet::new();
+        while index < found.len() && found[index].0 < line_finish {
+            let (start, end) = found[index];
+            let name = &text[start..end];
+            for candidate in [name, name.split('.').next().unwrap_or(name)] {
+                let distinctive = candidate.len() >= 3
+                    && candidate.bytes().any(|b| b.is_ascii_digit() || b == b'-');
+                if distinctive {
+                    names.insert(candidate);
+                }
+            }
+            index += 1;
+        }
+        // Machine-generated single-line blobs can be megabytes long; searching
+        // them once per name would make the scan quadratic.
+        if line_finish - line_begin > MAX_PROPAGATION_LINE {
+            continue;
+        }
+        let line = &text[line_begin..line_finish];
+        for name in names {
+            for (offset, _) in line.match_indices(name) {
+                let start = line_begin + offset;
+                let end = start + name.len();
+                let before_ok = !byte_before(text, start).is_some_and(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/' | b'@')
+                });
+                let after_ok = match byte_at(text, end) {
+                    None => true,
+                    Some(b) if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'@') => {
+                        false
+                    }
+                    Some(b'.') => {
+                        !byte_at(text, end + 1).is_some_and(|b| b.is_ascii_alphanumeric())
+                    }
+                    Some(_) => true,
+                };
+                if before_ok && after_ok {
+                    extra.push((start, end));
+                }
+            }
+        }
+    }
+    found.extend(extra);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found_with(text: &str, domains: &[String]) -> Vec<String> {
+        let detector = HostDetector::new(domains).expect("test input is valid");
+        let mut out = Vec::new();
+        detector.detect(text, &mut out);
+        out.sort_by_key(|c| (c.start, c.end));
+        out.dedup_by_key(|c| (c.start, c.end));
+        out.iter()
+            .map(|c| text[c.start..c.end].to_owned())
+            .collect()
+    }
+
+    fn found(text: &str) -> Vec<String> {
+        found_with(text, &[])
+    }
+
+    #[test]
+    fn syslog_host_fields() {
+        assert_eq!(
+            found("May 21 01:58:03 pgdb-prod-03 systemd[1]: Starting"),
+            vec!["pgdb-prod-03"]
+        );
+        assert_eq!(
+            found(
+                "May 21 02:03:39 pgdb-prod-03 alert[544]: usage 82% on pgdb-prod-03 (10.20.4.23)"
+            ),
+            vec!["pgdb-prod-03", "pgdb-prod-03"]
+        );
+        assert_eq!(
+            found("2024-05-21T02:00:59+00:00 web-7 kernel: x"),
+            vec!["web-7"]
+        );
+        assert!(found("2024-05-28T10:04:02.796Z Syncing repository: acme/storefront").is_empty());
+        assert!(found("2024-05-22T14:03:11.000Z argocd-server level=info msg=x").is_empty());
+        assert!(found("2024-05-23T09:12:59.177Z systemd-resolved[401]: Using").is_empty());
+        assert_eq!(
+            found("May 29 07:57:05.858 UTC: sw-floor3-3: %SW_MATM-4-MACFLAP_NOTIF: Host"),
+            vec!["sw-floor3-3"]
+        );
+        assert_eq!(
+            found("<34>1 2003-10-11T22:14:15.003Z mymachine7 su - ID47 - x"),
+            vec!["mymachine7"]
+        );
+    }
+
+    #[test]
+    fn internal_names() {
+        assert_eq!(
+            found("to ip-10-42-156-135.eu-central-1.compute.internal\""),
+            vec!["ip-10-42-156-135.eu-central-1.compute.internal"]
+        );
+        assert!(found("host=billing-db.prod.svc.cluster.local pool=10").is_empty());
+        assert!(found("https://api.acme-corp.com/v1 and /etc/site.local").is_empty());
+        assert!(found("cp .env.local config.local.json").is_empty());
+        assert_eq!(
+            found(
+                "| SRV-APP95.corp.fabrikam.local | The process svchost.exe (SRV-APP95) restarts computer SRV-APP95 on"
+            ),
+            vec!["SRV-APP95.corp.fabrikam.local", "SRV-APP95", "SRV-APP95"]
+        );
+        assert_eq!(
+            found_with(
+                "relay=smtp-relay.acme-corp.com[",
+                &["acme-corp.com".to_owned()]
+            ),
+            vec!["smtp-relay.acme-corp.com"]
+        );
+    }
+
+    #[test]
+    fn pod_names_are_not_machines() {
+        assert!(looks_like_pod_name("billing-api-5c8dkv7cjq-x484m"));
+        assert!(looks_like_pod_name("coredns-5d78c9869d-2xkqp"));
+        assert!(looks_like_pod_name("fluentd-x2x9k"));
+        assert!(!looks_like_pod_name("sess-cache-06"));
+        assert!(!looks_like_pod_name("printer-3DTMFC"));
+        assert!(!looks_like_pod_name("ip-10-42-156-135"));
+        assert!(!looks_like_pod_name("web-01"));
+        assert_eq!(found("h.localdomain x"), vec!["h.localdomain"]);
+        assert_eq!(
+            found("to db01.prod.example-internal:5432"),
+            vec!["db01.prod.example-internal"]
+        );
+        assert!(found("a non-corp, thread-local and my-internal tool").is_empty());
+    }
+
+    #[test]
+    fn fields_and_dhcp() {
+        assert_eq!(
+            found("Workstation Name: SRV-APP95 Source"),
+            vec!["SRV-APP95"]
+        );
+        assert_eq!(found("Caller Computer Name: WS042 Security"), vec!["WS042"]);
+        assert_eq!(
+            found("DHCPOFFER on 10.30.9.168 to F4:5C:89:9D:18:C9 (printer-3DTMFC) via 10.30.8.1"),
+            vec!["printer-3DTMFC"]
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! The built-in detectors, one module per family of data. Each proposes
+//! [`Candidate`]s with a rank; [`crate::pii::resolve`] settles overlaps.
+//!
+//! Conventions every detector keeps, because the scanner's guarantees
+//! depend on them:
+//! * regexes are compiled once, in [`BuiltinDetectors::new`], and never
+//!   match across a line break (only [`private_key`] spans lines, on
+//!   purpose, and tells the streaming scanner about it);
+//! * context checks look only inside the line of the match;
+//! * all character classes are ASCII (`[0-9]`, not `\d`) so a stray
+//!   non-Latin digit never becomes an address, and so the regex engine can
+//!   stay on its fast DFA path.
+
+pub(crate) mod account;
+pub(crate) mod email;
+pub(crate) mod host;
+pub(crate) mod keyed;
+pub(crate) mod network;
+pub(crate) mod numbers;
+pub(crate) mod private_key;
+pub(crate) mod secrets;
+
+use regex::Regex;
+
+use super::config::PiiConfigError;
+use super::kind::PiiType;
+use super::resolve::Candidate;
+
+/// Compiles a built-in pattern. A failure is a bug in this crate, reported
+/// as an error rather than a panic so a scanner is never half-built.
+pub(crate) fn compile(detector: &'static str, pattern: &str) -> Result<Regex, PiiConfigError> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 23)
+        .dfa_size_limit(1 << 23)
+        .build()
+        .map_err(|err| PiiConfigError::BuiltinPattern {
+            detector,
+            reason: err.to_string(),
+        })
+}
+
+/// Splits a key such as `AWS_SECRET_ACCESS_KEY`, `x-api-key` or
+/// `dbPassword` into lower-case words.
+pub(crate) fn key_words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in key.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        current.push(c.to_ascii_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// All built-in detectors, compiled.
+pub(crate) struct BuiltinDetectors {
+    network: network::NetworkDetector,
+    email: email::EmailDetector,
+    numbers: numbers::NumberDetector,
+    secrets: secrets::SecretDetector,
+    keyed: keyed::KeyedValueDetector,
+    account: account::AccountDetector,
+    host: host::HostDetector,
+    pub(crate) private_key: private_key::PrivateKeyDetector,
+}
+
+impl BuiltinDetectors {
+    pub(crate) fn new(internal_domains: &[String]) -> Result<Self, PiiConfigError> {
+        Ok(Self {
+            network: network::NetworkDetector::new()?,
+            email: email::EmailDetector::new()?,
+            numbers: numbers::NumberDetector::new()?,
+            secrets: secrets::SecretDetector::new()?,
+            keyed: keyed::KeyedValueDetector::new()?,
+            account: account::AccountDetector::new()?,
+            host: host::HostDetector::new(internal_domains)?,
+            private_key: private_key::PrivateKeyDetector::new()?,
+        })
+    }
+
+    /// Runs every detector whose types are not disabled.
+    pub(crate) fn detect(
+        &self,
+        text: &str,
+        enabled: impl Fn(PiiType) -> bool,
+        out: &mut Vec<Candidate>,
+    ) {
+        let start = out.len();
+        // Case-insensitive key words are searched for in a lower-cased copy
+        // (same byte offsets): plain literals are far cheaper to find.
+        let lower = text.to_ascii_lowercase();
+        self.network.detect(text, out);
+        self.email.detect(text, out);
+        self.numbers.detect(text, &lower, out);
+        self.secrets.detect(text, out);
+        self.keyed.detect(text, &lower, out);
+        self.account.detect(text, out);
+        if enabled(PiiType::Hostname) {
+            self.host.detect(text, out);
+        }
+        if enabled(PiiType::PrivateKey) {
+            self.private_key.detect(text, out);
+        }
+        // Dropping disabled types after the fact keeps each detector simple;
+        // only the two that are costly on their own are skipped up front.
+        let mut index = start;
+        while index < out.len() {
+            if enabled(out[index].kind) {
+                index += 1;
+            } else {
+                out.swap_remove(index);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_words_split_every_style() {
+        assert_eq!(
+            key_words("AWS_SECRET_ACCESS_KEY"),
+            ["aws", "secret", "access", "key"]
+        );
+        assert_eq!(key_words("x-api-key"), ["x", "api", "key"]);
+        assert_eq!(key_words("dbPassword"), ["db", "password"]);
+        assert_eq!(key_words("PGPASSWORD"), ["pgpassword"]);
+        assert_eq!(key_words("\"user.name\""), ["user", "name"]);
+    }
+}

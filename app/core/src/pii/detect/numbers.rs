@@ -1,0 +1,382 @@
+//! Values made of digit groups: phone numbers, US Social Security numbers
+//! and payment card numbers (PANs).
+//!
+//! They share one regex pass because digit-led patterns cannot be found by
+//! jumping to a literal: the engine has to walk every byte, so each extra
+//! pattern costs a full pass over the text.
+//!
+//! Logs are full of digit groups (timestamps, durations, ids, versions), so
+//! every shape is validated beyond the regex:
+//! * phones: international numbers start with `+` and a country code and
+//!   have 8-15 digits; North-American ones need an area code and exchange
+//!   starting with 2-9 and conventional separators;
+//! * SSNs: an area, group and serial the SSA actually assigns (no 000, 666
+//!   or 9xx area, no 00 group, no 0000 serial);
+//! * cards: the Luhn check and a prefix some network issues at that length,
+//!   so order ids and masked cards (`**** **** **** 1234`) stay out.
+
+use regex::Regex;
+
+use super::compile;
+use crate::pii::config::PiiConfigError;
+use crate::pii::kind::PiiType;
+use crate::pii::resolve::{Candidate, rank};
+use crate::pii::text::{byte_at, byte_before, is_word_byte};
+
+pub(crate) struct NumberDetector {
+    /// SSN, North-American phone or card candidate, in that order of
+    /// preference at a given start.
+    digit_groups: Regex,
+    international_phone: Regex,
+    /// `ssn: 123-45-6789`, searched in the lower-cased text.
+    keyed_ssn: Regex,
+}
+
+impl NumberDetector {
+    pub(crate) fn new() -> Result<Self, PiiConfigError> {
+        Ok(Self {
+            digit_groups: compile(
+                "numbers",
+                concat!(
+                    "(?P<ssn>[0-9]{3}-[0-9]{2}-[0-9]{4})",
+                    "|(?P<phone>(?:\\+?1[ .-]?)?(?:\\([2-9][0-9]{2}\\)[ .-]?|[2-9][0-9]{2}[.-])[2-9][0-9]{2}[.-][0-9]{4})",
+                    // Unbounded, so that a card next to other digits is seen
+                    // whole and can be picked out of the run.
+                    "|(?P<card>[0-9](?:[ -]?[0-9]){12,})",
+                ),
+            )?,
+            international_phone: compile(
+                "phone",
+                "\\+[1-9][0-9]{0,2}(?:[ .-]?\\(?[0-9]{1,5}\\)?){1,7}",
+            )?,
+            keyed_ssn: compile(
+                "ssn",
+                "(?:ssn|social[_ -]?security(?:[_ -]?(?:number|no))?)[\"']?[ \\t]*[:=][ \\t]*[\"']?([0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4})",
+            )?,
+        })
+    }
+
+    /// `lower` is `text` with ASCII letters lower-cased (same offsets).
+    pub(crate) fn detect(&self, text: &str, lower: &str, out: &mut Vec<Candidate>) {
+        for caps in self.digit_groups.captures_iter(text) {
+            if let Some(ssn) = caps.name("ssn") {
+                if number_bounded(text, ssn.start(), ssn.end()) && is_assignable_ssn(ssn.as_str()) {
+                    out.push(Candidate::new(
+                        PiiType::Ssn,
+                        ssn.start(),
+                        ssn.end(),
+                        rank::SSN,
+                    ));
+                }
+            } else if let Some(phone) = caps.name("phone") {
+                let starts_with_plus = phone.as_str().starts_with('+');
+                let after_plus_or_slash =
+                    byte_before(text, phone.start()).is_some_and(|b| matches!(b, b'+' | b'/'));
+                if (starts_with_plus || !after_plus_or_slash)
+                    && phone_bounded(text, phone.start(), phone.end())
+                {
+                    out.push(Candidate::new(
+                        PiiType::Phone,
+                        phone.start(),
+                        phone.end(),
+                        rank::PHONE,
+                    ));
+                }
+            } else if let Some(run) = caps.name("card") {
+                if !number_bounded(text, run.start(), run.end()) {
+                    continue;
+                }
+                if let Some((start, end)) = best_card_within(run.as_str()) {
+                    out.push(Candidate::new(
+                        PiiType::CreditCard,
+                        run.start() + start,
+                        run.start() + end,
+                        rank::CREDIT_CARD,
+                    ));
+                }
+            }
+        }
+        self.detect_international_phones(text, out);
+        for caps in self.keyed_ssn.captures_iter(lower) {
+            let Some(value) = caps.get(1) else { continue };
+            if number_bounded(text, value.start(), value.end()) && is_assignable_ssn(value.as_str())
+            {
+                out.push(Candidate::new(
+                    PiiType::Ssn,
+                    value.start(),
+                    value.end(),
+                    rank::SSN,
+                ));
+            }
+        }
+    }
+
+    fn detect_international_phones(&self, text: &str, out: &mut Vec<Candidate>) {
+        for m in self.international_phone.find_iter(text) {
+            let start = m.start();
+            let mut end = m.end();
+            let bytes = text.as_bytes();
+            // The pattern may swallow a closing parenthesis that belongs to
+            // the surrounding prose.
+            let opens = bytes[start..end].iter().filter(|&&b| b == b'(').count();
+            let closes = bytes[start..end].iter().filter(|&&b| b == b')').count();
+            if closes > opens && bytes[end - 1] == b')' {
+                end -= 1;
+            }
+            if bytes[end - 1] == b'(' {
+                end -= 1;
+            }
+            let digits = bytes[start..end]
+                .iter()
+                .filter(|b| b.is_ascii_digit())
+                .count();
+            if (8..=15).contains(&digits) && phone_bounded(text, start, end) {
+                out.push(Candidate::new(PiiType::Phone, start, end, rank::PHONE));
+            }
+        }
+    }
+}
+
+/// Neither glued to a word nor part of a longer dotted or dashed number.
+fn phone_bounded(text: &str, start: usize, end: usize) -> bool {
+    let before_ok =
+        !byte_before(text, start).is_some_and(|b| is_word_byte(b) || matches!(b, b'.' | b'-'));
+    let after_ok = match byte_at(text, end) {
+        None => true,
+        Some(b) if is_word_byte(b) => false,
+        Some(b'.' | b'-' | b',' | b':') => {
+            !byte_at(text, end + 1).is_some_and(|b| b.is_ascii_digit())
+        }
+        Some(_) => true,
+    };
+    before_ok && after_ok
+}
+
+/// Not glued to a word and not part of a longer dotted or dashed number.
+fn number_bounded(text: &str, start: usize, end: usize) -> bool {
+    let before_ok = !byte_before(text, start)
+        .is_some_and(|b| is_word_byte(b) || matches!(b, b'.' | b'-' | b'+'));
+    let after_ok = match byte_at(text, end) {
+        None => true,
+        Some(b) if is_word_byte(b) => false,
+        Some(b'.' | b'-' | b',') => !byte_at(text, end + 1).is_some_and(|b| b.is_ascii_digit()),
+        Some(_) => true,
+    };
+    before_ok && after_ok
+}
+
+/// The longest run of whole digit groups inside `candidate` that is a
+/// plausible card number, as byte offsets into `candidate`. A candidate
+/// may join a card to a neighbouring number ("4111… 123"), so sub-runs are
+/// tried too.
+fn best_card_within(candidate: &str) -> Option<(usize, usize)> {
+    // (start, end, separator before the group)
+    let mut groups: Vec<(usize, usize, Option<u8>)> = Vec::new();
+    let bytes = candidate.as_bytes();
+    let mut group_start = 0;
+    let mut separator = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !b.is_ascii_digit() {
+            groups.push((group_start, i, separator));
+            separator = Some(b);
+            group_start = i + 1;
+        }
+    }
+    groups.push((group_start, bytes.len(), separator));
+
+    let mut best: Option<(usize, usize, usize)> = None; // (digits, start, end)
+    for first in 0..groups.len() {
+        let mut digits = 0;
+        for last in first..groups.len() {
+            let run = &groups[first..=last];
+            digits += groups[last].1 - groups[last].0;
+            if digits > 19 {
+                break;
+            }
+            if digits < 13 || best.is_some_and(|(d, _, _)| d >= digits) {
+                continue;
+            }
+            let separators_agree = run
+                .windows(2)
+                .all(|pair| pair[1].2 == run.get(1).and_then(|g| g.2));
+            let grouped_like_a_card = run.len() == 1
+                || (run[0].1 - run[0].0 == 4
+                    && run.iter().all(|(s, e, _)| (3..=6).contains(&(e - s))));
+            if !separators_agree || !grouped_like_a_card {
+                continue;
+            }
+            let (start, end) = (run[0].0, run[run.len() - 1].1);
+            let number: Vec<u8> = candidate.as_bytes()[start..end]
+                .iter()
+                .filter(|b| b.is_ascii_digit())
+                .map(|b| b - b'0')
+                .collect();
+            if luhn_valid(&number) && issuer_accepts(&number) {
+                best = Some((digits, start, end));
+            }
+        }
+    }
+    best.map(|(_, start, end)| (start, end))
+}
+
+fn luhn_valid(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 { doubled - 9 } else { doubled }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// Whether some card network issues numbers with this prefix and length.
+fn issuer_accepts(digits: &[u8]) -> bool {
+    let len = digits.len();
+    let prefix = |n: usize| -> u32 {
+        digits
+            .iter()
+            .take(n)
+            .fold(0, |acc, &d| acc * 10 + u32::from(d))
+    };
+    let (p1, p2, p3, p4, p6) = (prefix(1), prefix(2), prefix(3), prefix(4), prefix(6));
+    let visa = p1 == 4 && matches!(len, 13 | 16 | 19);
+    let mastercard = ((51..=55).contains(&p2) || (2221..=2720).contains(&p4)) && len == 16;
+    let amex = matches!(p2, 34 | 37) && len == 15;
+    let discover =
+        (p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || (622_126..=622_925).contains(&p6))
+            && (16..=19).contains(&len);
+    let diners =
+        ((300..=305).contains(&p3) || matches!(p2, 36 | 38 | 39)) && (14..=19).contains(&len);
+    let jcb = (3528..=3589).contains(&p4) && (16..=19).contains(&len);
+    let unionpay = p2 == 62 && (16..=19).contains(&len);
+    let mir = (2200..=2204).contains(&p4) && (16..=19).contains(&len);
+    let maestro = (p2 == 50 || (56..=58).contains(&p2) || p1 == 6) && (13..=19).contains(&len);
+    visa || mastercard || amex || discover || diners || jcb || unionpay || mir || maestro
+}
+
+/// The SSA never assigns area 000, 666 or 900-999, group 00 or serial 0000.
+fn is_assignable_ssn(value: &str) -> bool {
+    let digits: Vec<u32> = value
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| u32::from(b - b'0'))
+        .collect();
+    if digits.len() != 9 {
+        return false;
+    }
+    let area = digits[0] * 100 + digits[1] * 10 + digits[2];
+    let group = digits[3] * 10 + digits[4];
+    let serial = digits[5..].iter().fold(0, |acc, d| acc * 10 + d);
+    area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(PiiType, &str)> {
+        let detector = NumberDetector::new().expect("test input is valid");
+        let mut out = Vec::new();
+        detector.detect(text, &text.to_ascii_lowercase(), &mut out);
+        out.sort_by_key(|c| (c.start, c.end));
+        out.dedup_by_key(|c| (c.start, c.end));
+        out.iter()
+            .map(|c| (c.kind, &text[c.start..c.end]))
+            .collect()
+    }
+
+    #[test]
+    fn cards() {
+        for card in [
+            "4111111111111111",
+            "3477 789625 41143",
+            "6011-7754-0979-6019",
+            "36455134586068",
+            "5459591667900222",
+        ] {
+            let text = format!("\"pan\": \"{card}\",");
+            assert_eq!(found(&text), vec![(PiiType::CreditCard, card)], "{card}");
+        }
+        assert_eq!(
+            found("card 4111111111111111 123"),
+            vec![(PiiType::CreditCard, "4111111111111111")]
+        );
+        assert_eq!(
+            found("ids 123-45-6789 4111111111111111 7"),
+            vec![
+                (PiiType::Ssn, "123-45-6789"),
+                (PiiType::CreditCard, "4111111111111111")
+            ]
+        );
+        assert!(found("card **** **** **** 1234").is_empty());
+        assert!(found("4111111111111112").is_empty(), "Luhn-invalid");
+        assert!(
+            found("ts 1716543210123 ms").is_empty(),
+            "no issuer starts with 1"
+        );
+        assert!(found("0000000100000A4A000000FC").is_empty());
+    }
+
+    #[test]
+    fn ssns() {
+        assert_eq!(
+            found("\"ssn\": \"404-08-0494\""),
+            vec![(PiiType::Ssn, "404-08-0494")]
+        );
+        assert_eq!(found("ssn=404080494"), vec![(PiiType::Ssn, "404080494")]);
+        for invalid in [
+            "000-12-3456",
+            "666-12-3456",
+            "912-12-3456",
+            "123-00-4567",
+            "123-45-0000",
+        ] {
+            assert!(found(invalid).is_empty(), "{invalid}");
+        }
+        assert!(found("v1.123-45-6789").is_empty());
+    }
+
+    #[test]
+    fn phones() {
+        for phone in [
+            "+44 20 7946 0141",
+            "+49 (0)89 7448091",
+            "+55 11 94716-5537",
+            "+81-3-8985-6676",
+            "+15125550156",
+            "+1 247 555 0172",
+            "(417) 555-0123",
+            "911.555.0176",
+            "1-800-555-0102",
+            "451-555-0153",
+            "+33 1 71 60 53 88",
+        ] {
+            let text = format!("call \"{phone}\" now");
+            assert_eq!(found(&text), vec![(PiiType::Phone, phone)], "{phone}");
+        }
+        for not_phone in [
+            "[23/May/2024:09:12:45 +0000]",
+            "took 1553.425ms",
+            "ssl_earliest_cert_expiry=1724284804",
+            "v3.8.1 build 2024.05.27",
+            "ext. 2049",
+            "S-1-5-21-3300000121-1117110685-625846177-4210",
+            "2024-05-27 18:00:10",
+        ] {
+            assert!(
+                !found(not_phone)
+                    .iter()
+                    .any(|(kind, _)| *kind == PiiType::Phone),
+                "{not_phone}"
+            );
+        }
+    }
+}

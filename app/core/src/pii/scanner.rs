@@ -1,0 +1,328 @@
+//! [`PiiScanner`]: the compiled detector set and the one entry point that
+//! turns text into findings.
+//!
+//! Building a scanner compiles every regex (built-in and operator-defined)
+//! once; scanning is then a pure function of the text, safe to share
+//! between threads and deterministic: the same text always yields the
+//! same spans in the same order.
+
+use std::collections::{BTreeSet, HashSet};
+
+use regex::Regex;
+
+use super::config::{
+    CustomPattern, MAX_PATTERNS, PatternRole, PiiConfigError, ScannerConfig, compile_anchored,
+    compile_operator_regex, normalise_internal_domain,
+};
+use super::detect::BuiltinDetectors;
+use super::kind::{CustomPatternId, PiiSpan, PiiType};
+use super::resolve::{Candidate, rank, resolve};
+use super::stream::{StreamLimits, StreamScanner};
+
+/// Finds PII and secrets in text. Build once, scan many times.
+pub struct PiiScanner {
+    builtin: BuiltinDetectors,
+    custom: Vec<CompiledPattern>,
+    allowed_values: HashSet<String>,
+    allowed_patterns: Vec<Regex>,
+    disabled: BTreeSet<PiiType>,
+    config: ScannerConfig,
+}
+
+struct CompiledPattern {
+    id: CustomPatternId,
+    regex: Regex,
+    reports_as: PiiType,
+    /// Index of the `value` capture group, when the pattern has one.
+    value_group: Option<usize>,
+}
+
+impl std::fmt::Debug for PiiScanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PiiScanner")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PiiScanner {
+    /// Validates `config` and compiles every detector.
+    pub fn new(mut config: ScannerConfig) -> Result<Self, PiiConfigError> {
+        config.internal_domains = config
+            .internal_domains
+            .iter()
+            .map(|domain| normalise_internal_domain(domain))
+            .collect::<Result<_, _>>()?;
+        let builtin = BuiltinDetectors::new(&config.internal_domains)?;
+        let custom = compile_custom_patterns(&config.custom_patterns)?;
+
+        if config.allowlist.patterns.len() > MAX_PATTERNS {
+            return Err(PiiConfigError::TooManyPatterns {
+                what: PatternRole::AllowlistPattern,
+                count: config.allowlist.patterns.len(),
+                max: MAX_PATTERNS,
+            });
+        }
+        let allowed_patterns = config
+            .allowlist
+            .patterns
+            .iter()
+            .map(|pattern| {
+                // Checked on its own first, so that a pattern such as "a)|(b"
+                // cannot escape the anchoring group below.
+                compile_operator_regex(PatternRole::AllowlistPattern, pattern, pattern)?;
+                // Anchored so that "10\.0\.0\.1" cannot allow "110.0.0.15".
+                compile_anchored(pattern)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            builtin,
+            custom,
+            allowed_values: config.allowlist.values.iter().cloned().collect(),
+            allowed_patterns,
+            disabled: config.disabled_types.clone(),
+            config,
+        })
+    }
+
+    /// A scanner with the default configuration.
+    pub fn with_defaults() -> Result<Self, PiiConfigError> {
+        Self::new(ScannerConfig::default())
+    }
+
+    /// The configuration the scanner was built from (internal domains
+    /// normalised).
+    pub fn config(&self) -> &ScannerConfig {
+        &self.config
+    }
+
+    /// The name of the custom pattern behind a finding.
+    pub fn custom_pattern_name(&self, id: CustomPatternId) -> Option<&str> {
+        self.config
+            .custom_patterns
+            .get(usize::from(id.0))
+            .map(|p| p.name.as_str())
+    }
+
+    /// Every finding in `text`: sorted by start, non-overlapping, with byte
+    /// offsets on char boundaries.
+    pub fn scan(&self, text: &str) -> Vec<PiiSpan> {
+        let mut candidates = Vec::new();
+        let enabled = |kind: PiiType| !self.disabled.contains(&kind);
+        self.builtin.detect(text, enabled, &mut candidates);
+        self.detect_custom(text, &mut candidates);
+        candidates.retain(|c| {
+            text.get(c.start..c.end)
+                .is_some_and(|value| !self.is_allowed(value))
+        });
+        resolve(text, candidates)
+    }
+
+    /// Whether the allowlist exempts `value`.
+    pub fn is_allowed(&self, value: &str) -> bool {
+        self.allowed_values.contains(value)
+            || self.allowed_patterns.iter().any(|p| p.is_match(value))
+    }
+
+    /// A scanner for text that arrives in chunks; see [`StreamScanner`].
+    pub fn stream(&self, limits: StreamLimits) -> StreamScanner<'_> {
+        StreamScanner::new(self, limits)
+    }
+
+    /// Start of the first private-key block in `text` whose end depends on
+    /// text not seen yet.
+    pub(crate) fn unresolved_block_start(&self, text: &str) -> Option<usize> {
+        if self.disabled.contains(&PiiType::PrivateKey) {
+            return None;
+        }
+        self.builtin.private_key.unresolved_block_start(text)
+    }
+
+    fn detect_custom(&self, text: &str, out: &mut Vec<Candidate>) {
+        let custom = self
+            .custom
+            .iter()
+            .filter(|p| !self.disabled.contains(&p.reports_as));
+        for pattern in custom {
+            let mut line_start = 0;
+            // Line by line, so that no operator pattern can match across a
+            // line break and break the streaming scanner's guarantee.
+            for line in text.split('\n') {
+                for caps in pattern.regex.captures_iter(line) {
+                    let found = match pattern.value_group {
+                        Some(group) => caps.get(group),
+                        None => caps.get(0),
+                    };
+                    if let Some(found) = found.filter(|m| !m.is_empty()) {
+                        out.push(Candidate {
+                            kind: pattern.reports_as,
+                            start: line_start + found.start(),
+                            end: line_start + found.end(),
+                            rank: rank::CUSTOM,
+                            custom: Some(pattern.id),
+                        });
+                    }
+                }
+                line_start += line.len() + 1;
+            }
+        }
+    }
+}
+
+fn compile_custom_patterns(
+    patterns: &[CustomPattern],
+) -> Result<Vec<CompiledPattern>, PiiConfigError> {
+    if patterns.len() > MAX_PATTERNS {
+        return Err(PiiConfigError::TooManyPatterns {
+            what: PatternRole::CustomPattern,
+            count: patterns.len(),
+            max: MAX_PATTERNS,
+        });
+    }
+    let mut names = HashSet::new();
+    let mut compiled = Vec::with_capacity(patterns.len());
+    for (index, pattern) in patterns.iter().enumerate() {
+        let name = pattern.name.trim();
+        if name.is_empty() {
+            return Err(PiiConfigError::EmptyPatternName);
+        }
+        if !names.insert(name.to_owned()) {
+            return Err(PiiConfigError::DuplicatePatternName(name.to_owned()));
+        }
+        let regex = compile_operator_regex(PatternRole::CustomPattern, name, &pattern.regex)?;
+        if regex.is_match("") {
+            return Err(PiiConfigError::MatchesEmpty(name.to_owned()));
+        }
+        let value_group = regex
+            .capture_names()
+            .position(|group| group == Some("value"));
+        // MAX_PATTERNS keeps the index far below u16::MAX.
+        let id = CustomPatternId(u16::try_from(index).unwrap_or(u16::MAX));
+        compiled.push(CompiledPattern {
+            id,
+            regex,
+            reports_as: pattern.reports_as,
+            value_group,
+        });
+    }
+    Ok(compiled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pii::config::{Allowlist, MAX_PATTERN_BYTES};
+
+    fn custom(name: &str, regex: &str, reports_as: PiiType) -> CustomPattern {
+        CustomPattern {
+            name: name.to_owned(),
+            regex: regex.to_owned(),
+            reports_as,
+        }
+    }
+
+    #[test]
+    fn custom_patterns_report_their_declared_type() {
+        let scanner = PiiScanner::new(ScannerConfig {
+            custom_patterns: vec![custom(
+                "employee id",
+                "emp=(?P<value>E[0-9]{6})",
+                PiiType::Username,
+            )],
+            ..ScannerConfig::default()
+        })
+        .expect("test input is valid");
+        let text = "login ok emp=E123456 done";
+        let spans = scanner.scan(text);
+        assert_eq!(spans.len(), 1);
+        assert_eq!(spans[0].value(text), Some("E123456"));
+        assert_eq!(spans[0].kind, PiiType::Username);
+        let id = spans[0].custom.expect("test input is valid");
+        assert_eq!(scanner.custom_pattern_name(id), Some("employee id"));
+    }
+
+    #[test]
+    fn bad_custom_patterns_are_rejected() {
+        let build = |patterns: Vec<CustomPattern>| {
+            PiiScanner::new(ScannerConfig {
+                custom_patterns: patterns,
+                ..ScannerConfig::default()
+            })
+        };
+        assert!(matches!(
+            build(vec![custom("broken", "(unclosed", PiiType::ApiKey)]),
+            Err(PiiConfigError::InvalidPattern { .. })
+        ));
+        let long = "a".repeat(MAX_PATTERN_BYTES + 1);
+        assert!(matches!(
+            build(vec![custom("long", &long, PiiType::ApiKey)]),
+            Err(PiiConfigError::PatternTooLong { .. })
+        ));
+        assert!(matches!(
+            build(vec![custom("huge", "[a-z]{1000}{1000}", PiiType::ApiKey)]),
+            Err(PiiConfigError::InvalidPattern { .. })
+        ));
+        assert!(matches!(
+            build(vec![custom("empty", "x*", PiiType::ApiKey)]),
+            Err(PiiConfigError::MatchesEmpty(_))
+        ));
+        assert!(matches!(
+            build(vec![custom(" ", "x", PiiType::ApiKey)]),
+            Err(PiiConfigError::EmptyPatternName)
+        ));
+        assert!(matches!(
+            build(vec![
+                custom("a", "x", PiiType::ApiKey),
+                custom("a", "y", PiiType::ApiKey)
+            ]),
+            Err(PiiConfigError::DuplicatePatternName(_))
+        ));
+    }
+
+    #[test]
+    fn allowlist_values_and_patterns() {
+        let scanner = PiiScanner::new(ScannerConfig {
+            allowlist: Allowlist {
+                values: vec!["10.0.0.2".to_owned()],
+                patterns: vec![r"[a-z]+@example\.com".to_owned()],
+            },
+            ..ScannerConfig::default()
+        })
+        .expect("test input is valid");
+        let text = "dns 10.0.0.2 and 10.0.0.3, mail ops@example.com and ops@example.org";
+        let values: Vec<&str> = scanner
+            .scan(text)
+            .iter()
+            .filter_map(|s| s.value(text))
+            .collect();
+        assert_eq!(values, vec!["10.0.0.3", "ops@example.org"]);
+        let broken = PiiScanner::new(ScannerConfig {
+            allowlist: Allowlist {
+                values: vec![],
+                patterns: vec!["(".to_owned()],
+            },
+            ..ScannerConfig::default()
+        });
+        assert!(matches!(broken, Err(PiiConfigError::InvalidPattern { .. })));
+    }
+
+    #[test]
+    fn disabled_types_and_internal_domains() {
+        let scanner = PiiScanner::new(ScannerConfig {
+            internal_domains: vec![".Acme-Corp.com.".to_owned()],
+            disabled_types: [PiiType::Ipv4].into_iter().collect(),
+            ..ScannerConfig::default()
+        })
+        .expect("test input is valid");
+        let text = "relay=smtp-relay.acme-corp.com[10.20.1.25]";
+        let spans = scanner.scan(text);
+        assert_eq!(spans, vec![PiiSpan::new(PiiType::Hostname, 6, 30)]);
+        assert!(
+            PiiScanner::new(ScannerConfig {
+                internal_domains: vec!["not a domain".to_owned()],
+                ..ScannerConfig::default()
+            })
+            .is_err()
+        );
+    }
+}
