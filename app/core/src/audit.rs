@@ -14,6 +14,10 @@ pub enum AuditAction {
     IssueCreated,
     IssueUpdated,
     IssueDeleted,
+    LogUploaded,
+    LogRedacted,
+    LogDeleted,
+    PiiSettingsChanged,
 }
 
 impl AuditAction {
@@ -22,6 +26,10 @@ impl AuditAction {
             Self::IssueCreated => "issue_created",
             Self::IssueUpdated => "issue_updated",
             Self::IssueDeleted => "issue_deleted",
+            Self::LogUploaded => "log_uploaded",
+            Self::LogRedacted => "log_redacted",
+            Self::LogDeleted => "log_deleted",
+            Self::PiiSettingsChanged => "pii_settings_changed",
         }
     }
 }

@@ -19,6 +19,17 @@ pub mod limits {
     pub const TAGS_MAX: usize = 20;
 }
 
+/// A random UUID v7 whose time part is `now`.
+pub(crate) fn uuid_v7_at(now: Timestamp) -> uuid::Uuid {
+    let millis = u64::try_from(now.unix_millis()).unwrap_or(0);
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        millis / 1_000,
+        u32::try_from((millis % 1_000) * 1_000_000).unwrap_or(0),
+    );
+    uuid::Uuid::new_v7(ts)
+}
+
 /// A UUID v7: sortable by creation time, unique without coordination.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -27,13 +38,7 @@ pub struct IssueId(uuid::Uuid);
 impl IssueId {
     /// A fresh id whose time part is `now`.
     pub fn new_at(now: Timestamp) -> Self {
-        let millis = u64::try_from(now.unix_millis()).unwrap_or(0);
-        let ts = uuid::Timestamp::from_unix(
-            uuid::NoContext,
-            millis / 1_000,
-            u32::try_from((millis % 1_000) * 1_000_000).unwrap_or(0),
-        );
-        Self(uuid::Uuid::new_v7(ts))
+        Self(uuid_v7_at(now))
     }
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -55,45 +60,6 @@ impl fmt::Debug for IssueId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "IssueId({})", self.0.hyphenated())
     }
-}
-
-/// Declares a closed enumeration stored and sent as lowercase text.
-macro_rules! text_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal, $label:literal;)+ }
-    ) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "lowercase")]
-        pub enum $name { $($(#[$vmeta])* $variant,)+ }
-
-        impl $name {
-            /// Every value, in display order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The stored and wire spelling.
-            pub const fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text,)+ }
-            }
-
-            /// The human label.
-            pub const fn label(self) -> &'static str {
-                match self { $($name::$variant => $label,)+ }
-            }
-
-            /// Parses the stored spelling; anything else is `None`.
-            pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
 }
 
 text_enum! {

@@ -10,8 +10,12 @@
 //! `wasm32-unknown-unknown`, so the browser validates with the very same code
 //! the server enforces.
 
+#[macro_use]
+mod macros;
+
 pub mod audit;
 pub mod issue;
+pub mod logs;
 pub mod pii;
 pub mod ports;
 pub mod query;

@@ -16,6 +16,12 @@ pub enum TimelineEventKind {
     StatusChanged,
     /// Fields other than the status were edited.
     IssueUpdated,
+    /// A log file was attached.
+    LogUploaded,
+    /// A log file's review was applied: a redacted copy exists.
+    LogRedacted,
+    /// A log file was removed.
+    LogDeleted,
 }
 
 impl TimelineEventKind {
@@ -24,6 +30,9 @@ impl TimelineEventKind {
             Self::TriageStarted => "triage_started",
             Self::StatusChanged => "status_changed",
             Self::IssueUpdated => "issue_updated",
+            Self::LogUploaded => "log_uploaded",
+            Self::LogRedacted => "log_redacted",
+            Self::LogDeleted => "log_deleted",
         }
     }
 
@@ -32,6 +41,9 @@ impl TimelineEventKind {
             "triage_started" => Some(Self::TriageStarted),
             "status_changed" => Some(Self::StatusChanged),
             "issue_updated" => Some(Self::IssueUpdated),
+            "log_uploaded" => Some(Self::LogUploaded),
+            "log_redacted" => Some(Self::LogRedacted),
+            "log_deleted" => Some(Self::LogDeleted),
             _ => None,
         }
     }
@@ -41,6 +53,9 @@ impl TimelineEventKind {
             Self::TriageStarted => "Triage started",
             Self::StatusChanged => "Status changed",
             Self::IssueUpdated => "Issue updated",
+            Self::LogUploaded => "Log uploaded",
+            Self::LogRedacted => "Log redacted",
+            Self::LogDeleted => "Log removed",
         }
     }
 }
