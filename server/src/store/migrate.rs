@@ -15,10 +15,16 @@ pub struct Migration {
 
 /// Every migration, in order. Adding a file to `migrations/` means adding it
 /// here; a test checks that the two lists agree.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    name: "0001_foundation",
-    sql: include_str!("../../../migrations/0001_foundation.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "0001_foundation",
+        sql: include_str!("../../../migrations/0001_foundation.sql"),
+    },
+    Migration {
+        name: "0002_logs",
+        sql: include_str!("../../../migrations/0002_logs.sql"),
+    },
+];
 
 impl Migration {
     pub fn checksum(&self) -> String {
