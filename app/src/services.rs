@@ -4,14 +4,46 @@
 use std::sync::Arc;
 
 use leptos::prelude::use_context;
-use tftsr_core::{IssueTracker, StoreError};
+use tftsr_core::logs::{Decision, DecisionScope, LogFileId, LogFileSummary, LogPage, TypeGroup};
+use tftsr_core::pii::PiiType;
+use tftsr_core::{IssueId, IssueTracker, StoreError};
 
 use crate::AppError;
-use crate::wire::EncryptionStatus;
+use crate::wire::{EncryptionStatus, PageAt};
 
 /// Facts about the local installation that only the server knows.
 pub trait SystemInfo: Send + Sync {
     fn encryption_status(&self) -> Result<EncryptionStatus, StoreError>;
+}
+
+/// Log files: upload happens over a plain HTTP route (it streams); the rest
+/// — listing, paging, review, redaction — goes through this port, which the
+/// server implements over the encrypted store and blob directory. Every
+/// method blocks; call it through [`blocking`].
+pub trait LogService: Send + Sync {
+    fn list(&self, issue: IssueId) -> Result<Vec<LogFileSummary>, AppError>;
+    fn get(&self, file: LogFileId) -> Result<LogFileSummary, AppError>;
+    fn groups(&self, file: LogFileId) -> Result<Vec<TypeGroup>, AppError>;
+    /// A page of the original text with findings, and each line as it will
+    /// read once redacted.
+    fn page(&self, file: LogFileId, at: PageAt) -> Result<LogPage, AppError>;
+    /// Returns how many findings changed.
+    fn decide(
+        &self,
+        file: LogFileId,
+        scope: DecisionScope,
+        decision: Decision,
+    ) -> Result<u64, AppError>;
+    /// Redacts every occurrence of `value`; returns how many were found.
+    fn add_manual(&self, file: LogFileId, kind: PiiType, value: &str) -> Result<u64, AppError>;
+    /// Adds a finding's value to the allowlist and keeps its occurrences in
+    /// this file; returns how many were kept.
+    fn allow_value(&self, file: LogFileId, finding: i64) -> Result<u64, AppError>;
+    /// Writes the redacted copy.
+    fn apply(&self, file: LogFileId) -> Result<(), AppError>;
+    /// Drops the redacted copy and goes back to review.
+    fn reopen(&self, file: LogFileId) -> Result<(), AppError>;
+    fn delete(&self, file: LogFileId) -> Result<(), AppError>;
 }
 
 /// Everything a server function may use, provided as Leptos context by the
@@ -20,6 +52,7 @@ pub trait SystemInfo: Send + Sync {
 pub struct Services {
     pub tracker: IssueTracker,
     pub system: Arc<dyn SystemInfo>,
+    pub logs: Arc<dyn LogService>,
 }
 
 /// The nonce of the current response's Content-Security-Policy, put in the

@@ -97,3 +97,10 @@ mod tests {
         assert_eq!(Theme::from_cookie_header(""), None);
     }
 }
+
+/// Which page of a log to show: by number, or the one holding a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PageAt {
+    Page(u32),
+    Line(u64),
+}

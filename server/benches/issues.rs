@@ -150,7 +150,10 @@ async fn main() {
         db.size_on_disk() as f64 / 1_048_576.0
     );
 
-    let services = tftsr_server::cli::services(db.clone(), KeySource::Env);
+    let blob_dir = tempfile::tempdir().expect("tempdir");
+    let services =
+        tftsr_server::cli::services(db.clone(), KeySource::Env, blob_dir.path(), 1 << 30)
+            .expect("services");
     let options = tftsr_server::web::leptos_options("target/site", ([127, 0, 0, 1], 3000).into());
     let policy = Arc::new(Policy::new(3000, &[], Secret::new("t".into())));
     let app = tftsr_server::web::router(services, options, policy);

@@ -410,23 +410,24 @@ impl std::fmt::Debug for BlobKeyBytes {
     }
 }
 
-/// A blob being written; [`BlobStore::commit`] puts it in place.
+/// A blob being written; [`BlobStore::commit`] puts it in place. Dropped
+/// without a commit (an error, a refused upload), its temporary file is
+/// removed.
 pub struct BlobWriter {
-    inner: ChunkWriter,
-    tmp_path: PathBuf,
+    inner: Option<ChunkWriter>,
+    tmp: SpoolFile,
 }
 
 impl BlobWriter {
     pub fn write(&mut self, data: &[u8]) -> Result<(), BlobError> {
-        let result = self.inner.write(data);
-        if result.is_err() {
-            let _ = fs::remove_file(&self.tmp_path);
+        match self.inner.as_mut() {
+            Some(w) => w.write(data),
+            None => Err(BlobError::Io(io::Error::other("blob already committed"))),
         }
-        result
     }
 
     pub fn written(&self) -> u64 {
-        self.inner.written
+        self.inner.as_ref().map_or(0, |w| w.written)
     }
 }
 
@@ -457,8 +458,10 @@ impl BlobStore {
     }
 
     fn temp_path(&self, what: &str) -> PathBuf {
-        self.tmp
-            .join(format!("{what}-{}", hex::encode(rand::random::<[u8; 12]>())))
+        self.tmp.join(format!(
+            "{what}-{}",
+            hex::encode(rand::random::<[u8; 12]>())
+        ))
     }
 
     /// Where the blob with plaintext hash `sha256` lives.
@@ -474,38 +477,38 @@ impl BlobStore {
     pub fn writer(&self) -> Result<BlobWriter, BlobError> {
         let tmp_path = self.temp_path("blob");
         let inner = ChunkWriter::create(&tmp_path, &self.enc_key.0)?;
-        Ok(BlobWriter { inner, tmp_path })
+        Ok(BlobWriter {
+            inner: Some(inner),
+            tmp: SpoolFile(tmp_path),
+        })
     }
 
     /// Seals the last chunk and moves the blob into place, or drops it if
     /// the same content is already stored.
-    pub fn commit(&self, writer: BlobWriter) -> Result<StoredBlob, BlobError> {
-        let tmp_path = writer.tmp_path.clone();
-        let result = (|| {
-            let (sha256, size) = writer.inner.finish()?;
-            let target = self.path_for(&sha256);
-            if target.is_file() {
-                fs::remove_file(&tmp_path)?;
-                return Ok(StoredBlob {
-                    sha256,
-                    size,
-                    new: false,
-                });
-            }
-            if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent)?;
-            }
-            fs::rename(&tmp_path, &target)?;
-            Ok(StoredBlob {
+    pub fn commit(&self, mut writer: BlobWriter) -> Result<StoredBlob, BlobError> {
+        let inner = writer
+            .inner
+            .take()
+            .ok_or_else(|| BlobError::Io(io::Error::other("blob already committed")))?;
+        let (sha256, size) = inner.finish()?;
+        let target = self.path_for(&sha256);
+        if target.is_file() {
+            // Identical content is already stored; the guard removes ours.
+            return Ok(StoredBlob {
                 sha256,
                 size,
-                new: true,
-            })
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp_path);
+                new: false,
+            });
         }
-        result
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::rename(&writer.tmp.0, &target)?;
+        Ok(StoredBlob {
+            sha256,
+            size,
+            new: true,
+        })
     }
 
     pub fn reader(&self, sha256: &str) -> Result<BlobReader, BlobError> {
@@ -626,7 +629,14 @@ mod tests {
     #[test]
     fn round_trips_any_length_with_random_access() {
         let (_dir, store) = store();
-        for len in [0usize, 1, CHUNK_BYTES - 1, CHUNK_BYTES, CHUNK_BYTES + 1, 200_000] {
+        for len in [
+            0usize,
+            1,
+            CHUNK_BYTES - 1,
+            CHUNK_BYTES,
+            CHUNK_BYTES + 1,
+            200_000,
+        ] {
             let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
             let blob = put(&store, &data);
             assert_eq!(blob.size, len as u64);
@@ -654,7 +664,10 @@ mod tests {
         let mut found = Vec::new();
         for entry in walk(dir.path()) {
             let bytes = fs::read(&entry).expect("read");
-            assert!(!bytes.windows(8).any(|w| w == b"hunter2 "), "plaintext leaked");
+            assert!(
+                !bytes.windows(8).any(|w| w == b"hunter2 "),
+                "plaintext leaked"
+            );
             found.push(entry);
         }
         assert_eq!(found.len(), 1);
@@ -710,7 +723,11 @@ mod tests {
         spool.write(b"upload in flight").expect("write");
         let spool = spool.finish().expect("finish");
         let mut back = Vec::new();
-        spool.reader().expect("reader").read_to_end(&mut back).expect("read");
+        spool
+            .reader()
+            .expect("reader")
+            .read_to_end(&mut back)
+            .expect("read");
         assert_eq!(back, b"upload in flight");
         assert_eq!(walk(dir.path()).len(), 1);
         drop(spool);

@@ -1,4 +1,5 @@
-//! The commands: `serve` (the default) and `db status|migrate`.
+//! The commands: `serve` (the default), `db status|migrate`, and `scan` /
+//! `redact` (in [`crate::scan_cli`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,8 +8,10 @@ use std::sync::Arc;
 use tftsr_app::services::Services;
 use tftsr_core::IssueTracker;
 
+use crate::blobs::{BlobKey, BlobStore};
 use crate::clock::SystemClock;
 use crate::config::{Cli, Command, DataArgs, DbCommand, ServeArgs};
+use crate::logs::Logs;
 use crate::secret::Secret;
 use crate::security::Policy;
 use crate::store::key::{self, KeyError, KeyInputs, KeySource};
@@ -18,6 +21,7 @@ use crate::system::LocalSystem;
 
 pub const ACCESS_TOKEN_ENV: &str = "TFTSR_ACCESS_TOKEN";
 const ACCESS_TOKEN_SETTING: &str = "access_token";
+const BLOB_KEY_SETTING: &str = "blob_key";
 
 /// Why a command failed, in words for the person who ran it.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +46,10 @@ pub enum CliError {
     },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
+    #[error("cannot open the content store: {0}")]
+    Blobs(String),
+    #[error("{0}")]
+    Input(String),
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -49,6 +57,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         None => serve(&cli.data, ServeArgs::default()).await,
         Some(Command::Serve(args)) => serve(&cli.data, args).await,
         Some(Command::Db { command }) => db(&cli.data, command),
+        Some(Command::Scan(args)) => crate::scan_cli::scan(&args),
+        Some(Command::Redact(args)) => crate::scan_cli::redact(&args),
     }
 }
 
@@ -104,11 +114,48 @@ fn access_token(db: &Database) -> Result<Secret, CliError> {
     Ok(token)
 }
 
-pub fn services(db: Arc<Database>, key_source: KeySource) -> Services {
-    Services {
-        tracker: IssueTracker::new(db.clone(), Arc::new(SystemClock)),
-        system: Arc::new(LocalSystem { db, key_source }),
+/// The services the web app runs on, plus the log service the upload
+/// route needs directly.
+#[derive(Clone)]
+pub struct AppParts {
+    pub services: Services,
+    pub logs: Arc<Logs>,
+}
+
+/// The master key of the blob store, kept in the encrypted database and
+/// created on first use.
+fn blob_key(db: &Database) -> Result<BlobKey, CliError> {
+    if let Some(text) = db.setting(BLOB_KEY_SETTING)? {
+        return BlobKey::from_hex(&text).ok_or_else(|| {
+            CliError::Blobs("the stored blob key is unreadable; the database is damaged".into())
+        });
     }
+    let key = BlobKey::random();
+    let now = tftsr_core::Clock::now(&SystemClock);
+    db.set_setting(BLOB_KEY_SETTING, &key.to_hex(), now)?;
+    Ok(key)
+}
+
+/// Wires the adapters: tracker, system facts, and log files whose content
+/// lives in `data_dir/blobs`.
+pub fn services(
+    db: Arc<Database>,
+    key_source: KeySource,
+    data_dir: &Path,
+    max_upload: u64,
+) -> Result<AppParts, CliError> {
+    let clock: Arc<dyn tftsr_core::Clock> = Arc::new(SystemClock);
+    let blobs = BlobStore::open(&data_dir.join("blobs"), &blob_key(&db)?)
+        .map_err(|e| CliError::Blobs(e.to_string()))?;
+    let logs = Arc::new(Logs::new(db.clone(), blobs, clock.clone(), max_upload)?);
+    Ok(AppParts {
+        services: Services {
+            tracker: IssueTracker::new(db.clone(), clock),
+            system: Arc::new(LocalSystem { db, key_source }),
+            logs: logs.clone(),
+        },
+        logs,
+    })
 }
 
 async fn serve(data: &DataArgs, args: ServeArgs) -> Result<(), CliError> {
@@ -126,9 +173,12 @@ async fn serve(data: &DataArgs, args: ServeArgs) -> Result<(), CliError> {
     if !args.bind.is_loopback() {
         tracing::warn!(%local, "listening beyond loopback: anyone who can reach this address and has the token can use TFTSR");
     }
-    let policy = Arc::new(Policy::new(local.port(), &args.allowed_hosts, token));
+    let max_upload = args.max_upload_mib.saturating_mul(1024 * 1024);
+    let policy =
+        Arc::new(Policy::new(local.port(), &args.allowed_hosts, token).with_max_upload(max_upload));
     let options = crate::web::leptos_options(&args.site_root.to_string_lossy(), local);
-    let app = crate::web::router(services(db, key_source), options, policy.clone());
+    let parts = services(db, key_source, &data.resolve_data_dir(), max_upload)?;
+    let app = crate::web::router(parts, options, policy.clone());
 
     let host = if local.ip().is_loopback() {
         "127.0.0.1".to_owned()

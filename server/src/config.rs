@@ -30,6 +30,36 @@ pub enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Print the PII and secrets in a log as JSON lines
+    /// {"type","start","end","line"} (byte offsets into the file, end
+    /// exclusive; 1-based line). Reads stdin when FILE is `-`.
+    Scan(ScanArgs),
+    /// Write a log with its PII and secrets replaced by placeholders
+    /// ([EMAIL_1], the same value always the same placeholder).
+    Redact(RedactArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// The log file (plain, UTF-16 or gzip), or `-` for stdin.
+    pub file: PathBuf,
+    /// Add each finding's text as "value". Off by default: the output is
+    /// then free of the secrets it points at.
+    #[arg(long)]
+    pub show_values: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RedactArgs {
+    /// The log file (plain, UTF-16 or gzip), or `-` for stdin.
+    pub file: PathBuf,
+    /// Where to write; stdout when absent or `-`.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Replace every finding with its type only ([EMAIL]) instead of a
+    /// numbered placeholder.
+    #[arg(long)]
+    pub mask: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,6 +102,10 @@ pub struct ServeArgs {
     /// Directory holding the compiled site (wasm, JS, CSS, icons).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+
+    /// Largest log upload, in MiB (one request, all its files).
+    #[arg(long, env = "TFTSR_MAX_UPLOAD_MIB", default_value_t = 2048)]
+    pub max_upload_mib: u64,
 }
 
 impl Default for ServeArgs {
@@ -81,6 +115,7 @@ impl Default for ServeArgs {
             port: 3000,
             allowed_hosts: Vec::new(),
             site_root: PathBuf::from("target/site"),
+            max_upload_mib: 2048,
         }
     }
 }

@@ -9,6 +9,8 @@ pub mod blobs;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod logs;
+pub mod scan_cli;
 pub mod secret;
 pub mod security;
 pub mod store;

@@ -15,6 +15,10 @@ async fn main() -> std::process::ExitCode {
     let cli = tftsr_server::config::Cli::parse();
     match tftsr_server::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The reader went away (`tftsr scan big.log | head`): not an error.
+        Err(tftsr_server::cli::CliError::Input(m)) if m.is_empty() => {
+            std::process::ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e}");
             std::process::ExitCode::FAILURE

@@ -50,6 +50,21 @@ pub struct Policy {
     hosts: Vec<String>,
     origins: Vec<String>,
     token: Secret,
+    /// Largest log upload body; every other request is capped at
+    /// [`MAX_BODY_BYTES`].
+    max_upload: u64,
+}
+
+/// Room for multipart headers and boundaries around the files of an upload.
+const UPLOAD_OVERHEAD: u64 = 1024 * 1024;
+
+/// Whether `path` is the streaming log upload route.
+pub fn is_upload_path(method: &Method, path: &str) -> bool {
+    *method == Method::POST
+        && path
+            .strip_prefix("/api/issues/")
+            .and_then(|rest| rest.strip_suffix("/logs"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 impl Policy {
@@ -69,7 +84,18 @@ impl Policy {
             hosts,
             origins,
             token,
+            max_upload: tftsr_core::logs::limits::DEFAULT_MAX_UPLOAD_BYTES,
         }
+    }
+
+    /// Sets the largest accepted log upload, in bytes.
+    pub fn with_max_upload(mut self, bytes: u64) -> Self {
+        self.max_upload = bytes;
+        self
+    }
+
+    pub fn max_upload(&self) -> u64 {
+        self.max_upload
     }
 
     pub fn token(&self) -> &Secret {
@@ -86,7 +112,7 @@ impl Policy {
     }
 }
 
-fn refuse(status: StatusCode, reason: &'static str) -> Response {
+fn refuse(status: StatusCode, reason: &str) -> Response {
     tracing::warn!(%status, reason, "request refused");
     let mut res = (status, format!("{reason}\n")).into_response();
     harden(res.headers_mut(), None);
@@ -175,6 +201,22 @@ fn harden(headers: &mut HeaderMap, nonce: Option<&str>) {
     );
 }
 
+/// `2 GiB`, `500 MiB`, `12 KiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: &[&str] = &["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || value.fract() == 0.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 /// The axum middleware.
 pub async fn guard(State(policy): State<Arc<Policy>>, req: Request, next: Next) -> Response {
     let host = req
@@ -257,11 +299,25 @@ pub async fn guard(State(policy): State<Arc<Policy>>, req: Request, next: Next) 
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "Request too large.");
+    let upload = is_upload_path(req.method(), &path);
+    let limit = if upload {
+        usize::try_from(policy.max_upload.saturating_add(UPLOAD_OVERHEAD)).unwrap_or(usize::MAX)
+    } else {
+        MAX_BODY_BYTES
+    };
+    if declared.is_some_and(|n| n > limit as u64) {
+        let message = if upload {
+            format!(
+                "The upload is larger than the limit of {}.",
+                human_bytes(policy.max_upload)
+            )
+        } else {
+            "Request too large.".to_owned()
+        };
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, &message);
     }
     // Bodies without a length (chunked) are cut off at the same size.
-    let mut req = req.map(|body| Body::new(http_body_util::Limited::new(body, MAX_BODY_BYTES)));
+    let mut req = req.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
 
     let nonce = hex::encode(rand::random::<[u8; 16]>());
     req.extensions_mut().insert(CspNonce(nonce.clone()));

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
-use tftsr_app::services::Services;
 use tftsr_app::{App, shell};
 
+use crate::cli::AppParts;
 use crate::security::{self, Policy};
 
 /// Leptos' options for a server on `addr` serving the site in `site_root`.
@@ -23,8 +24,22 @@ pub fn leptos_options(site_root: &str, addr: std::net::SocketAddr) -> LeptosOpti
         .build()
 }
 
-pub fn router(services: Services, options: LeptosOptions, policy: Arc<Policy>) -> Router {
+pub fn router(parts: AppParts, options: LeptosOptions, policy: Arc<Policy>) -> Router {
+    let AppParts { services, logs } = parts;
     let routes = generate_route_list(App);
+    // The log routes stream bytes, so they are plain axum handlers; the
+    // security gate caps the upload at the configured size instead of the
+    // usual 1 MiB, and axum's own default limit is lifted for it.
+    let log_routes = Router::new()
+        .route(
+            "/api/issues/{id}/logs",
+            post(crate::logs::upload::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/logs/{id}/redacted",
+            get(crate::logs::upload::download_redacted),
+        )
+        .with_state(logs);
     let context = move || provide_context(services.clone());
     let app_shell = {
         let options = options.clone();
@@ -32,6 +47,7 @@ pub fn router(services: Services, options: LeptosOptions, policy: Arc<Policy>) -
     };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(log_routes)
         .leptos_routes_with_context(&options, routes, context.clone(), app_shell)
         .fallback(file_and_error_handler_with_context(context, shell))
         .layer(axum::middleware::from_fn_with_state(

@@ -21,7 +21,8 @@ const ORIGIN: &str = "http://127.0.0.1:4321";
 const TOKEN: &str = "test-token-0123456789abcdef";
 
 fn app(t: &TestDb) -> Router {
-    let services = tftsr_server::cli::services(t.db.clone(), KeySource::Env);
+    let services = tftsr_server::cli::services(t.db.clone(), KeySource::Env, t.dir.path(), 1 << 30)
+        .expect("services");
     let options = tftsr_server::web::leptos_options("target/site", ([127, 0, 0, 1], PORT).into());
     let policy = Arc::new(Policy::new(PORT, &[], Secret::new(TOKEN.into())));
     tftsr_server::web::router(services, options, policy)

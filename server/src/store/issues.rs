@@ -101,7 +101,7 @@ fn tags_json(tags: &[String]) -> String {
     serde_json::to_string(tags).unwrap_or_else(|_| "[]".to_owned())
 }
 
-fn write_events(
+pub(super) fn write_events(
     tx: &Transaction<'_>,
     issue_id: IssueId,
     at: Timestamp,
@@ -127,7 +127,11 @@ fn write_events(
     Ok(())
 }
 
-fn write_audit(tx: &Transaction<'_>, at: Timestamp, audit: &NewAuditEntry) -> rusqlite::Result<()> {
+pub(super) fn write_audit(
+    tx: &Transaction<'_>,
+    at: Timestamp,
+    audit: &NewAuditEntry,
+) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT INTO audit_log (id, timestamp, action, entity_type, entity_id, user_id, details)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

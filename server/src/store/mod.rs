@@ -13,6 +13,7 @@
 
 pub mod issues;
 pub mod key;
+pub mod logs;
 pub mod migrate;
 
 use std::path::{Path, PathBuf};
