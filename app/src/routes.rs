@@ -8,7 +8,8 @@ use leptos_router::{SsrMode, path};
 use crate::components::layout::Layout;
 use crate::pages::{
     dashboard::DashboardPage, issue_detail::IssueDetailPage, issues_list::IssuesPage,
-    new_issue::NewIssuePage, not_found::NotFound, security::SecurityPage, settings::SettingsPage,
+    log_review::LogReviewPage, new_issue::NewIssuePage, not_found::NotFound,
+    security::SecurityPage, settings::SettingsPage,
 };
 use crate::wire::Theme;
 
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/issues") view=IssuesPage ssr=SsrMode::Async />
                     <Route path=path!("/issues/new") view=NewIssuePage ssr=SsrMode::Async />
                     <Route path=path!("/issues/:id") view=IssueDetailPage ssr=SsrMode::Async />
+                    <Route path=path!("/issues/:id/logs/:file") view=LogReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async />
                 </Routes>

@@ -104,3 +104,31 @@ pub enum PageAt {
     Page(u32),
     Line(u64),
 }
+
+/// A log file and its findings grouped for review.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogReview {
+    pub file: tftsr_core::logs::LogFileSummary,
+    pub groups: Vec<tftsr_core::logs::TypeGroup>,
+}
+
+/// A file accepted by the upload route.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadedFile {
+    pub id: String,
+    pub name: String,
+}
+
+/// A file the upload route refused, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedFile {
+    pub name: String,
+    pub message: String,
+}
+
+/// The upload route's JSON answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadReport {
+    pub uploaded: Vec<UploadedFile>,
+    pub refused: Vec<RefusedFile>,
+}

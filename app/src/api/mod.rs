@@ -2,6 +2,7 @@
 //! over a use case in `tftsr-core`.
 
 pub mod issues;
+pub mod logs;
 pub mod system;
 
 /// Parses an issue id from the wire.

@@ -3,4 +3,5 @@
 pub mod badges;
 pub mod issue_form;
 pub mod layout;
+pub mod logs;
 pub mod states;

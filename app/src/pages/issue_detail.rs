@@ -8,6 +8,7 @@ use tftsr_core::{Issue, IssueDraft, IssueStatus, TimelineEvent};
 use crate::api::issues::{DeleteIssue, SetIssueStatus, UpdateIssue, get_issue};
 use crate::components::badges::{SeverityBadge, StatusBadge};
 use crate::components::issue_form::IssueFields;
+use crate::components::logs::LogsSection;
 use crate::components::states::{ErrorBox, Loading};
 use crate::wire::IssueDetail;
 
@@ -68,6 +69,7 @@ fn Detail(
         <div class="detail-grid">
             <div>
                 <StatusActions issue=issue.clone() action=set_status />
+                <LogsSection issue_id=issue.id.to_string() />
                 <EditForm issue=issue.clone() action=update />
                 <DeleteIssueForm id=issue.id.to_string() action=delete />
             </div>

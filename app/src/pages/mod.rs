@@ -3,6 +3,7 @@
 pub mod dashboard;
 pub mod issue_detail;
 pub mod issues_list;
+pub mod log_review;
 pub mod new_issue;
 pub mod not_found;
 pub mod security;

@@ -16,7 +16,7 @@ use axum::body::Body;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use tftsr_app::wire::{RefusedFile as Refused, UploadReport, UploadedFile as Uploaded};
 use tftsr_core::IssueId;
 use tftsr_core::logs::{LogFileId, Sniffed, display_name, limits, sniff};
 
@@ -24,24 +24,6 @@ use super::Logs;
 use crate::blobs::BlobError;
 use crate::security::human_bytes;
 use crate::store::logs::NewLogFile;
-
-#[derive(Debug, Serialize)]
-struct Uploaded {
-    id: String,
-    name: String,
-}
-
-#[derive(Debug, Serialize)]
-struct Refused {
-    name: String,
-    message: String,
-}
-
-#[derive(Debug, Default, Serialize)]
-struct UploadReport {
-    uploaded: Vec<Uploaded>,
-    refused: Vec<Refused>,
-}
 
 fn wants_json(headers: &HeaderMap) -> bool {
     headers
