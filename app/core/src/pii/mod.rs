@@ -29,6 +29,7 @@
 mod config;
 mod detect;
 mod kind;
+mod prefilter;
 mod pseudonym;
 mod resolve;
 mod scanner;

@@ -12,6 +12,7 @@ use regex::Regex;
 use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
+use crate::pii::prefilter::{LineFeatures, feature};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_word_byte};
 
@@ -138,7 +139,7 @@ impl AccountDetector {
         })
     }
 
-    pub(crate) fn detect(&self, text: &str, out: &mut Vec<Candidate>) {
+    pub(crate) fn detect(&self, text: &str, lines: &LineFeatures, out: &mut Vec<Candidate>) {
         for caps in self.formats.captures_iter(text) {
             // Exactly one alternative matched, and each has one group.
             let (Some(whole), Some(name)) = (caps.get(0), caps.iter().skip(1).flatten().next())
@@ -180,15 +181,21 @@ impl AccountDetector {
                 push_name(text, start, at, true, out);
             }
         }
-        for caps in self.domain_user.captures_iter(text) {
-            let (Some(whole), Some(domain), Some(name)) = (caps.get(0), caps.get(1), caps.get(2))
-            else {
-                continue;
-            };
-            if !acceptable_windows_domain(text, whole.start(), domain.as_str(), name.as_str()) {
-                continue;
+        // `DOMAIN\user` has no letter to jump to, but needs a backslash.
+        for range in lines.ranges(feature::BACKSLASH) {
+            let base = range.start;
+            for caps in self.domain_user.captures_iter(&text[range]) {
+                let (Some(whole), Some(domain), Some(name)) =
+                    (caps.get(0), caps.get(1), caps.get(2))
+                else {
+                    continue;
+                };
+                let start = base + whole.start();
+                if !acceptable_windows_domain(text, start, domain.as_str(), name.as_str()) {
+                    continue;
+                }
+                push_name(text, base + name.start(), base + name.end(), false, out);
             }
-            push_name(text, name.start(), name.end(), false, out);
         }
     }
 }
@@ -268,7 +275,7 @@ mod tests {
     fn found(text: &str) -> Vec<&str> {
         let detector = AccountDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &mut out);
+        detector.detect(text, &LineFeatures::new(text), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.dedup_by_key(|c| (c.start, c.end));
         out.iter().map(|c| &text[c.start..c.end]).collect()

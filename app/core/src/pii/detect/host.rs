@@ -19,6 +19,7 @@ use regex::Regex;
 use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
+use crate::pii::prefilter::{LineFeatures, feature};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, line_end, line_start};
 
@@ -110,15 +111,23 @@ impl HostDetector {
         })
     }
 
-    pub(crate) fn detect(&self, text: &str, out: &mut Vec<Candidate>) {
+    /// Syslog headers are looked for only on lines that start like one;
+    /// see [`crate::pii::prefilter`].
+    pub(crate) fn detect(&self, text: &str, lines: &LineFeatures, out: &mut Vec<Candidate>) {
         let mut found: Vec<(usize, usize)> = Vec::new();
-        for header in self.syslog_header.find_iter(text) {
+        let headers = lines.ranges(feature::SYSLOG_START).flat_map(|range| {
+            let base = range.start;
+            self.syslog_header
+                .find_iter(&text[range])
+                .map(move |m| (base + m.start(), m.as_str()))
+        });
+        for (header_start, header) in headers {
             // The host is read from the matched header by its position, which
             // is much cheaper than asking the engine for capture groups.
-            let Some(field) = host_in_header(header.as_str()) else {
+            let Some(field) = host_in_header(header) else {
                 continue;
             };
-            let host = &header.as_str()[field.offset..field.offset + field.len];
+            let host = &header[field.offset..field.offset + field.len];
             // Without a `[pid]`, "2024-…Z Syncing repository:" would pass for
             // an ISO-timestamped host; ask for a name that looks like a
             // machine's then.
@@ -126,7 +135,7 @@ impl HostDetector {
                 .bytes()
                 .any(|b| b.is_ascii_digit() || b == b'-' || b == b'.');
             let accept = is_syslog_host(host) && (!field.needs_machine_look || machine_like);
-            let start = header.start() + field.offset;
+            let start = header_start + field.offset;
             push_if(text, start, start + field.len, accept, &mut found);
         }
         for m in self.private_suffix.find_iter(text) {
@@ -361,7 +370,7 @@ mod tests {
     fn found_with(text: &str, domains: &[String]) -> Vec<String> {
         let detector = HostDetector::new(domains).expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &mut out);
+        detector.detect(text, &LineFeatures::new(text), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.dedup_by_key(|c| (c.start, c.end));
         out.iter()

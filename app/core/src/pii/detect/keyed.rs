@@ -38,13 +38,14 @@ pub(crate) struct KeyedValueDetector {
 impl KeyedValueDetector {
     pub(crate) fn new() -> Result<Self, PiiConfigError> {
         Ok(Self {
-            // Searched in the lower-cased text, so that the key words are
-            // plain literals the engine can jump to; the rest of the key is
-            // read backwards from there.
+            // ASCII-case-insensitive key words are literals the engine can
+            // jump to (`-u` keeps `ſ` from passing for `s`, and lets the
+            // engine keep its literal prefilter); the rest of the key is read
+            // backwards from there.
             assignment: compile(
                 "keyed",
                 concat!(
-                    "((?:pass(?:word|wd|phrase)?|pwd|secret|token|key|credentials?|signature",
+                    "(?i-u)((?:pass(?:word|wd|phrase)?|pwd|secret|token|key|credentials?|signature",
                     "|user(?:name)?|usr|logname|host(?:name)?|node(?:name)?|machine(?:name)?",
                     "|computer(?:name)?|workstation|server(?:name)?)(?:[_.-]?id)?)",
                     "\\\\?[\"']?[ \\t]*[:=][ \\t]*"
@@ -53,10 +54,9 @@ impl KeyedValueDetector {
         })
     }
 
-    /// `lower` is `text` with ASCII letters lower-cased (same offsets).
-    pub(crate) fn detect(&self, text: &str, lower: &str, out: &mut Vec<Candidate>) {
+    pub(crate) fn detect(&self, text: &str, out: &mut Vec<Candidate>) {
         let bytes = text.as_bytes();
-        for caps in self.assignment.captures_iter(lower) {
+        for caps in self.assignment.captures_iter(text) {
             let (Some(whole), Some(key_word)) = (caps.get(0), caps.get(1)) else {
                 continue;
             };
@@ -378,7 +378,7 @@ mod tests {
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = KeyedValueDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &text.to_ascii_lowercase(), &mut out);
+        detector.detect(text, &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.iter()
             .map(|c| (c.kind, &text[c.start..c.end]))

@@ -24,6 +24,7 @@ use regex::Regex;
 
 use super::config::PiiConfigError;
 use super::kind::PiiType;
+use super::prefilter::LineFeatures;
 use super::resolve::Candidate;
 
 /// Compiles a built-in pattern. A failure is a bug in this crate, reported
@@ -99,17 +100,15 @@ impl BuiltinDetectors {
         out: &mut Vec<Candidate>,
     ) {
         let start = out.len();
-        // Case-insensitive key words are searched for in a lower-cased copy
-        // (same byte offsets): plain literals are far cheaper to find.
-        let lower = text.to_ascii_lowercase();
-        self.network.detect(text, out);
+        let lines = LineFeatures::new(text);
+        self.network.detect(text, &lines, out);
         self.email.detect(text, out);
-        self.numbers.detect(text, &lower, out);
+        self.numbers.detect(text, &lines, out);
         self.secrets.detect(text, out);
-        self.keyed.detect(text, &lower, out);
-        self.account.detect(text, out);
+        self.keyed.detect(text, out);
+        self.account.detect(text, &lines, out);
         if enabled(PiiType::Hostname) {
-            self.host.detect(text, out);
+            self.host.detect(text, &lines, out);
         }
         if enabled(PiiType::PrivateKey) {
             self.private_key.detect(text, out);

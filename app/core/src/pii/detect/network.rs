@@ -8,12 +8,14 @@
 //! places (`[10.0.0.1]:53`, `::ffff:10.1.2.3`, `fe80::1%eth0`).
 
 use std::net::Ipv6Addr;
+use std::ops::Range;
 
 use regex::Regex;
 
 use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
+use crate::pii::prefilter::{LineFeatures, feature};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_word_byte, line_window, word_before};
 
@@ -43,9 +45,21 @@ impl NetworkDetector {
         })
     }
 
-    pub(crate) fn detect(&self, text: &str, out: &mut Vec<Candidate>) {
-        for m in self.dotted_or_dashed.find_iter(text) {
-            let (start, end) = (m.start(), m.end());
+    /// Runs the address regexes on the lines `lines` says may hold an
+    /// address; see [`crate::pii::prefilter`].
+    pub(crate) fn detect(&self, text: &str, lines: &LineFeatures, out: &mut Vec<Candidate>) {
+        for range in lines.ranges(feature::ADDRESS) {
+            self.detect_addresses(text, range, out);
+        }
+        for range in lines.ranges(feature::COLON_RUN) {
+            self.detect_colon_runs(text, range, out);
+        }
+    }
+
+    fn detect_addresses(&self, text: &str, range: Range<usize>, out: &mut Vec<Candidate>) {
+        let base = range.start;
+        for m in self.dotted_or_dashed.find_iter(&text[range]) {
+            let (start, end) = (base + m.start(), base + m.end());
             // Telling the alternatives apart by shape is cheaper than asking
             // the engine for capture groups.
             let is_mac =
@@ -68,14 +82,14 @@ impl NetworkDetector {
                 out.push(Candidate::new(PiiType::Ipv4, start, end, rank::IPV4));
             }
         }
-        self.detect_colon_runs(text, out);
     }
 
-    fn detect_colon_runs(&self, text: &str, out: &mut Vec<Candidate>) {
+    fn detect_colon_runs(&self, text: &str, range: Range<usize>, out: &mut Vec<Candidate>) {
         let bytes = text.as_bytes();
-        for m in self.colon_run.find_iter(text) {
-            let start = m.start();
-            let mut end = m.end();
+        let base = range.start;
+        for m in self.colon_run.find_iter(&text[range]) {
+            let start = base + m.start();
+            let mut end = base + m.end();
             // A sentence may end right after an address; a single trailing
             // colon is a separator ("fe80::1: duplicate"), a double one is
             // part of the address ("2001:db8::").
@@ -271,7 +285,7 @@ mod tests {
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = NetworkDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &mut out);
+        detector.detect(text, &LineFeatures::new(text), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.iter()
             .map(|c| (c.kind, &text[c.start..c.end]))

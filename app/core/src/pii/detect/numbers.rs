@@ -15,11 +15,14 @@
 //! * cards: the Luhn check and a prefix some network issues at that length,
 //!   so order ids and masked cards (`**** **** **** 1234`) stay out.
 
+use std::ops::Range;
+
 use regex::Regex;
 
 use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
+use crate::pii::prefilter::{LineFeatures, feature};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_word_byte};
 
@@ -28,7 +31,7 @@ pub(crate) struct NumberDetector {
     /// preference at a given start.
     digit_groups: Regex,
     international_phone: Regex,
-    /// `ssn: 123-45-6789`, searched in the lower-cased text.
+    /// `ssn: 123-45-6789`, any letter case.
     keyed_ssn: Regex,
 }
 
@@ -49,55 +52,23 @@ impl NumberDetector {
                 "phone",
                 "\\+[1-9][0-9]{0,2}(?:[ .-]?\\(?[0-9]{1,5}\\)?){1,7}",
             )?,
+            // ASCII-case-insensitive, so that no lower-cased copy of the
+            // text is needed (and `ſ` does not pass for `s`).
             keyed_ssn: compile(
                 "ssn",
-                "(?:ssn|social[_ -]?security(?:[_ -]?(?:number|no))?)[\"']?[ \\t]*[:=][ \\t]*[\"']?([0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4})",
+                "(?i-u:ssn|social[_ -]?security(?:[_ -]?(?:number|no))?)[\"']?[ \\t]*[:=][ \\t]*[\"']?([0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4})",
             )?,
         })
     }
 
-    /// `lower` is `text` with ASCII letters lower-cased (same offsets).
-    pub(crate) fn detect(&self, text: &str, lower: &str, out: &mut Vec<Candidate>) {
-        for caps in self.digit_groups.captures_iter(text) {
-            if let Some(ssn) = caps.name("ssn") {
-                if number_bounded(text, ssn.start(), ssn.end()) && is_assignable_ssn(ssn.as_str()) {
-                    out.push(Candidate::new(
-                        PiiType::Ssn,
-                        ssn.start(),
-                        ssn.end(),
-                        rank::SSN,
-                    ));
-                }
-            } else if let Some(phone) = caps.name("phone") {
-                let starts_with_plus = phone.as_str().starts_with('+');
-                let after_plus_or_slash =
-                    byte_before(text, phone.start()).is_some_and(|b| matches!(b, b'+' | b'/'));
-                if (starts_with_plus || !after_plus_or_slash)
-                    && phone_bounded(text, phone.start(), phone.end())
-                {
-                    out.push(Candidate::new(
-                        PiiType::Phone,
-                        phone.start(),
-                        phone.end(),
-                        rank::PHONE,
-                    ));
-                }
-            } else if let Some(run) = caps.name("card") {
-                if !number_bounded(text, run.start(), run.end()) {
-                    continue;
-                }
-                if let Some((start, end)) = best_card_within(run.as_str()) {
-                    out.push(Candidate::new(
-                        PiiType::CreditCard,
-                        run.start() + start,
-                        run.start() + end,
-                        rank::CREDIT_CARD,
-                    ));
-                }
-            }
+    /// Digit groups are searched only on the lines `lines` says have their
+    /// shape; see [`crate::pii::prefilter`].
+    pub(crate) fn detect(&self, text: &str, lines: &LineFeatures, out: &mut Vec<Candidate>) {
+        for range in lines.ranges(feature::DIGIT_GROUPS) {
+            self.detect_digit_groups(text, range, out);
         }
         self.detect_international_phones(text, out);
-        for caps in self.keyed_ssn.captures_iter(lower) {
+        for caps in self.keyed_ssn.captures_iter(text) {
             let Some(value) = caps.get(1) else { continue };
             if number_bounded(text, value.start(), value.end()) && is_assignable_ssn(value.as_str())
             {
@@ -107,6 +78,39 @@ impl NumberDetector {
                     value.end(),
                     rank::SSN,
                 ));
+            }
+        }
+    }
+
+    fn detect_digit_groups(&self, text: &str, range: Range<usize>, out: &mut Vec<Candidate>) {
+        let base = range.start;
+        for caps in self.digit_groups.captures_iter(&text[range]) {
+            if let Some(ssn) = caps.name("ssn") {
+                let (start, end) = (base + ssn.start(), base + ssn.end());
+                if number_bounded(text, start, end) && is_assignable_ssn(ssn.as_str()) {
+                    out.push(Candidate::new(PiiType::Ssn, start, end, rank::SSN));
+                }
+            } else if let Some(phone) = caps.name("phone") {
+                let (start, end) = (base + phone.start(), base + phone.end());
+                let starts_with_plus = phone.as_str().starts_with('+');
+                let after_plus_or_slash =
+                    byte_before(text, start).is_some_and(|b| matches!(b, b'+' | b'/'));
+                if (starts_with_plus || !after_plus_or_slash) && phone_bounded(text, start, end) {
+                    out.push(Candidate::new(PiiType::Phone, start, end, rank::PHONE));
+                }
+            } else if let Some(run) = caps.name("card") {
+                let (start, end) = (base + run.start(), base + run.end());
+                if !number_bounded(text, start, end) {
+                    continue;
+                }
+                if let Some((card_start, card_end)) = best_card_within(run.as_str()) {
+                    out.push(Candidate::new(
+                        PiiType::CreditCard,
+                        start + card_start,
+                        start + card_end,
+                        rank::CREDIT_CARD,
+                    ));
+                }
             }
         }
     }
@@ -285,7 +289,7 @@ mod tests {
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = NumberDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &text.to_ascii_lowercase(), &mut out);
+        detector.detect(text, &LineFeatures::new(text), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.dedup_by_key(|c| (c.start, c.end));
         out.iter()
