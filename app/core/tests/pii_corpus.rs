@@ -125,3 +125,65 @@ fn corpus_covers_every_type_and_format() {
         );
     }
 }
+
+/// Per-type precision and recall over the whole corpus, counting each
+/// (type, value) finding of a case once per occurrence. Printed as a table
+/// (`cargo test --test pii_corpus -- --nocapture`); both must stay at or
+/// above 0.97 for every type.
+#[test]
+fn corpus_precision_and_recall_per_type() {
+    const FLOOR: f64 = 0.97;
+    let cases = parse_corpus(CORPUS);
+    let scanner = PiiScanner::with_defaults().expect("default scanner builds");
+    // (true positives, false positives, false negatives) per type.
+    let mut counts: BTreeMap<PiiType, (usize, usize, usize)> = BTreeMap::new();
+    for case in &cases {
+        let mut expected = case.expected.clone();
+        for span in scanner.scan(&case.text) {
+            let found = (span.kind, case.text[span.start..span.end].to_owned());
+            let entry = counts.entry(span.kind).or_default();
+            match expected.iter().position(|e| *e == found) {
+                Some(index) => {
+                    expected.swap_remove(index);
+                    entry.0 += 1;
+                }
+                None => entry.1 += 1,
+            }
+        }
+        for (kind, _) in expected {
+            counts.entry(kind).or_default().2 += 1;
+        }
+    }
+    let ratio = |hits: usize, total: usize| {
+        if total == 0 {
+            1.0
+        } else {
+            hits as f64 / total as f64
+        }
+    };
+    eprintln!(
+        "{:<13} {:>5} {:>5} {:>5} {:>9} {:>7}",
+        "type", "tp", "fp", "fn", "precision", "recall"
+    );
+    let mut below = Vec::new();
+    for kind in PiiType::ALL {
+        let (tp, fp, missed) = counts.get(kind).copied().unwrap_or_default();
+        let precision = ratio(tp, tp + fp);
+        let recall = ratio(tp, tp + missed);
+        eprintln!(
+            "{:<13} {tp:>5} {fp:>5} {missed:>5} {precision:>9.3} {recall:>7.3}",
+            kind.as_str()
+        );
+        if precision < FLOOR || recall < FLOOR {
+            below.push(format!(
+                "{kind}: precision {precision:.3}, recall {recall:.3}"
+            ));
+        }
+        assert!(tp > 0, "no true positive for {kind}");
+    }
+    assert!(
+        below.is_empty(),
+        "types below {FLOOR}: {}",
+        below.join("; ")
+    );
+}

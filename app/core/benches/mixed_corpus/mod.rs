@@ -6,6 +6,9 @@
 //! Shared by `benches/pii_scan.rs` and `examples/scan_stream.rs` through a
 //! `#[path]` module, so both measure the same text.
 
+// Each user takes what it needs.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 
 /// `shared/` next to the workspace, unless `TFTSR_SHARED_DIR` says
