@@ -9,6 +9,9 @@
 //! Server-only code is behind `#[cfg(feature = "ssr")]`, gathered in
 //! [`services`]; everything else compiles for the browser too.
 
+// Leptos view types nest deeply; pages with many sections exceed the default.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;
