@@ -170,6 +170,21 @@ static WINDOW8: [u8; 1 << 16] = {
     table
 };
 
+/// Whether a chain of digits joined by single spaces or dashes goes on
+/// over the last two classes: all ones if so, zero if it breaks.
+static CHAIN_KEEP: [u32; 64] = {
+    let mut table = [0u32; 64];
+    let mut index = 0;
+    while index < 64 {
+        let (previous, current) = ((index >> 3) as u8, (index & 7) as u8);
+        let joins = current == class::DIGIT
+            || (previous == class::DIGIT && (current == class::SPACE || current == class::DASH));
+        table[index] = if joins { u32::MAX } else { 0 };
+        index += 1;
+    }
+    table
+};
+
 /// The two-bit number class of each three-bit class.
 const NUMBER_CLASS: [u16; 8] = [0, 1, 0, 3, 2, 0, 0, 0];
 
@@ -179,9 +194,9 @@ impl LineFeatures {
         let mut starts = Vec::with_capacity(bytes.len() / 64 + 1);
         let mut features = Vec::with_capacity(bytes.len() / 64 + 1);
         let mut line_start = 0;
-        for line in bytes.split(|&b| b == b'\n') {
+        for line in text.split('\n') {
             starts.push(line_start);
-            features.push(line_features(line));
+            features.push(line_features(line.as_bytes()));
             line_start += line.len() + 1;
         }
         Self {
@@ -246,28 +261,17 @@ fn line_features(line: &[u8]) -> u16 {
     let mut window8 = 0usize;
     let mut counters = 0u64;
     let mut shapes = 0u8;
-    let mut backslash = false;
-    // Digits of the current chain joined by single spaces or dashes, and
-    // the longest such chain.
-    let mut chain = 0usize;
-    let mut longest_chain = 0usize;
-    let mut previous = class::OTHER;
+    // Digits of the current chain joined by single spaces or dashes.
+    let mut chain = 0u32;
+    let mut long_chain = false;
     for &b in line {
         let c = CLASS[usize::from(b)];
         window3 = ((window3 << 3) | usize::from(c)) & 511;
         counters += WINDOW3[window3];
         window8 = ((window8 << 2) | usize::from(NUMBER_CLASS[usize::from(c)])) & 0xffff;
         shapes |= WINDOW8[window8];
-        backslash |= c == class::BACKSLASH;
-        let joins = c == class::DIGIT
-            || (previous == class::DIGIT && (c == class::SPACE || c == class::DASH));
-        chain = if joins {
-            chain + usize::from(c == class::DIGIT)
-        } else {
-            0
-        };
-        longest_chain = longest_chain.max(chain);
-        previous = c;
+        chain = (chain + u32::from(c == class::DIGIT)) & CHAIN_KEEP[window3 & 63];
+        long_chain |= chain >= 13;
     }
     let lane = |n: u32| (counters >> (n * LANE)) & 0xffff;
     let mut features = 0;
@@ -289,10 +293,10 @@ fn line_features(line: &[u8]) -> u16 {
     if shapes & 2 != 0 {
         features |= PHONE_SHAPE;
     }
-    if longest_chain >= 13 {
+    if long_chain {
         features |= CARD_SHAPE;
     }
-    if backslash {
+    if line.contains(&b'\\') {
         features |= BACKSLASH;
     }
     if may_start_syslog_header(line) {

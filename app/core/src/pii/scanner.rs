@@ -111,10 +111,14 @@ impl PiiScanner {
         let enabled = |kind: PiiType| !self.disabled.contains(&kind);
         self.builtin.detect(text, enabled, &mut candidates);
         self.detect_custom(text, &mut candidates);
-        candidates.retain(|c| {
-            text.get(c.start..c.end)
-                .is_some_and(|value| !self.is_allowed(value))
-        });
+        // Most configurations allow nothing; then no candidate needs the
+        // (hashing) allowlist lookup.
+        if !self.allowed_values.is_empty() || !self.allowed_patterns.is_empty() {
+            candidates.retain(|c| {
+                text.get(c.start..c.end)
+                    .is_some_and(|value| !self.is_allowed(value))
+            });
+        }
         resolve(text, candidates)
     }
 
