@@ -30,7 +30,11 @@ fn scan_prints_byte_offsets_lines_and_optionally_values() {
         .args(["scan", "--show-values", SAMPLE])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let found = findings(&out.stdout);
     assert!(found.len() > 5);
     for f in &found {
@@ -49,7 +53,10 @@ fn scan_prints_byte_offsets_lines_and_optionally_values() {
     let plain = tftsr().args(["scan", SAMPLE]).output().expect("runs");
     let plain = findings(&plain.stdout);
     assert_eq!(plain.len(), found.len());
-    assert!(plain.iter().all(|f| f.get("value").is_none()), "no values by default");
+    assert!(
+        plain.iter().all(|f| f.get("value").is_none()),
+        "no values by default"
+    );
 }
 
 #[test]
@@ -81,7 +88,12 @@ fn stdin_a_bom_and_redact_agree() {
     let output = dir.path().join("out.log");
     std::fs::write(&input, text).expect("write");
     let status = tftsr()
-        .args(["redact", input.to_str().expect("utf-8"), "-o", output.to_str().expect("utf-8")])
+        .args([
+            "redact",
+            input.to_str().expect("utf-8"),
+            "-o",
+            output.to_str().expect("utf-8"),
+        ])
         .status()
         .expect("runs");
     assert!(status.success());

@@ -178,7 +178,10 @@ async fn upload_scan_review_apply_and_download_the_redacted_copy() {
     let (status, report) = upload(&h, &[("../../etc/auth.log", SAMPLE.as_bytes())]).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     let id = uploaded_ids(&report)[0];
-    assert_eq!(report["uploaded"][0]["name"], "auth.log", "display name only");
+    assert_eq!(
+        report["uploaded"][0]["name"], "auth.log",
+        "display name only"
+    );
 
     let file = scanned(&h.logs, id).await;
     assert_eq!(file.state, LogState::Review, "{:?}", file.error);
@@ -202,17 +205,29 @@ async fn upload_scan_review_apply_and_download_the_redacted_copy() {
         .expect("an IPv4 finding on page 1");
 
     // Keep one address (reject every occurrence), redact the rest.
-    let groups = blocking(&h.logs, move |l| l.groups(id)).await.expect("groups");
-    assert!(groups.iter().any(|g| g.kind == PiiType::Ipv4 && g.distinct >= 1));
+    let groups = blocking(&h.logs, move |l| l.groups(id))
+        .await
+        .expect("groups");
+    assert!(
+        groups
+            .iter()
+            .any(|g| g.kind == PiiType::Ipv4 && g.distinct >= 1)
+    );
     let kept = blocking(&h.logs, move |l| {
-        l.decide(id, DecisionScope::SameValue { like: finding }, Decision::Rejected)
+        l.decide(
+            id,
+            DecisionScope::SameValue { like: finding },
+            Decision::Rejected,
+        )
     })
     .await
     .expect("decide");
     assert!(kept >= 1);
     let kept_value = h.t.db.span_value(id, finding).expect("value").1;
 
-    blocking(&h.logs, move |l| l.apply(id)).await.expect("apply");
+    blocking(&h.logs, move |l| l.apply(id))
+        .await
+        .expect("apply");
     let file = blocking(&h.logs, move |l| l.get(id)).await.expect("file");
     assert_eq!(file.state, LogState::Redacted);
     assert_eq!(file.findings.pending, 0, "pending became approved");
@@ -265,7 +280,9 @@ async fn upload_scan_review_apply_and_download_the_redacted_copy() {
     assert!(audit.iter().any(|a| a.action == "log_uploaded"));
     assert!(audit.iter().any(|a| a.action == "log_redacted"));
     assert!(
-        !serde_json::to_string(&audit).expect("json").contains(&kept_value),
+        !serde_json::to_string(&audit)
+            .expect("json")
+            .contains(&kept_value),
         "the audit log holds hashes and ids, never values"
     );
 }
@@ -292,7 +309,11 @@ async fn same_content_is_stored_once_and_nothing_is_in_clear_on_disk() {
             }
         }
     }
-    assert_eq!(blobs.len(), 1, "one blob for two identical uploads: {blobs:?}");
+    assert_eq!(
+        blobs.len(),
+        1,
+        "one blob for two identical uploads: {blobs:?}"
+    );
     let needle = b"Failed password";
     let mut files = blobs.clone();
     files.push(h.t.path());
@@ -306,9 +327,13 @@ async fn same_content_is_stored_once_and_nothing_is_in_clear_on_disk() {
     }
 
     // Deleting one keeps the shared blob; deleting both removes it.
-    blocking(&h.logs, move |l| l.delete(a)).await.expect("delete");
+    blocking(&h.logs, move |l| l.delete(a))
+        .await
+        .expect("delete");
     assert!(blobs[0].exists());
-    blocking(&h.logs, move |l| l.delete(b)).await.expect("delete");
+    blocking(&h.logs, move |l| l.delete(b))
+        .await
+        .expect("delete");
     assert!(!blobs[0].exists(), "unused blob collected");
 }
 
@@ -498,6 +523,13 @@ async fn manual_redactions_and_allowlisting_from_a_finding() {
         .await
         .expect("allow");
     assert_eq!(kept, 2);
-    assert!(h.logs.scanner().config().allowlist.values.contains(&"203.0.113.5".to_owned()));
+    assert!(
+        h.logs
+            .scanner()
+            .config()
+            .allowlist
+            .values
+            .contains(&"203.0.113.5".to_owned())
+    );
     assert!(h.logs.scanner().scan("from 203.0.113.5").is_empty());
 }

@@ -34,6 +34,8 @@ enum View {
 impl View {
     fn parse(text: Option<&str>, state: Option<LogState>) -> Self {
         match text {
+            // Once applied there is nothing left to preview.
+            Some("diff") if state == Some(LogState::Redacted) => View::Redacted,
             Some("diff") => View::Diff,
             Some("redacted") => View::Redacted,
             Some("findings") => View::Findings,
@@ -148,15 +150,17 @@ fn Review(
     let line_no =
         Memo::new(move |_| query.with(|q| q.get("line").and_then(|p| p.parse::<u64>().ok())));
     let page = Resource::new(
+        // The view is part of the key so that switching tabs renders again.
         move || {
             (
                 file_id.get(),
                 page_no.get(),
                 line_no.get(),
+                view_mode.get(),
                 actions.version(),
             )
         },
-        move |(file, page, line, _)| async move {
+        move |(file, page, line, _, _)| async move {
             if matches!(state, LogState::Review | LogState::Redacted) {
                 get_log_page(file, page, line).await.map(Some)
             } else {
@@ -553,7 +557,7 @@ fn FindingsPanel(
                     let base = base.clone();
                     view! {
                         <li class="type-group" data-testid="type-group" data-type=g.kind.as_str()>
-                            <details open=g.counts.total() < 200>
+                            <details open=true>
                                 <summary>
                                     <span class=type_class(g.kind)>{g.kind.as_str()}</span>
                                     <span class="count">{g.counts.total()}</span>

@@ -548,7 +548,14 @@ impl Database {
             });
             g.values.truncate(limits::VALUES_PER_TYPE);
         }
-        groups.sort_by_key(|g| g.kind);
+        // Secrets first (they must never leave), then the most frequent.
+        groups.sort_by(|a, b| {
+            b.kind
+                .is_secret()
+                .cmp(&a.kind.is_secret())
+                .then(b.counts.total().cmp(&a.counts.total()))
+                .then(a.kind.cmp(&b.kind))
+        });
         Ok(groups)
     }
 
