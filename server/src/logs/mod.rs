@@ -471,8 +471,7 @@ impl LogService for Logs {
             .collect();
         let mut lines = Vec::new();
         let mut offset = info.start;
-        let mut number = info.first_line;
-        for raw in text.split_inclusive('\n') {
+        for (number, raw) in (info.first_line..).zip(text.split_inclusive('\n')) {
             let line = raw.strip_suffix('\n').unwrap_or(raw);
             let line = line.strip_suffix('\r').unwrap_or(line);
             lines.push(ViewLine {
@@ -481,7 +480,6 @@ impl LogService for Logs {
                 redacted: Some(redact_line(line, offset, &spans, &mut map)),
             });
             offset += raw.len() as u64;
-            number += 1;
         }
         Ok(LogPage {
             page: n,

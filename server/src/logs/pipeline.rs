@@ -74,6 +74,28 @@ fn gzip_error(e: io::Error) -> PipelineError {
     }
 }
 
+/// A consumer of committed segments and their located findings.
+type Sink<'a> = dyn FnMut(&ScannedSegment, &[LineSpan]) -> Result<(), PipelineError> + 'a;
+
+/// Locates `segment`'s findings on their lines and hands both to `sink`.
+fn emit(
+    segment: &ScannedSegment,
+    lines: &mut LineCounter,
+    sink: &mut Sink<'_>,
+) -> Result<(), PipelineError> {
+    let offset = segment.offset as u64;
+    let located: Vec<LineSpan> = segment
+        .spans
+        .iter()
+        .map(|span| LineSpan {
+            span: *span,
+            line: lines.line_at(&segment.text, offset, span.start as u64),
+        })
+        .collect();
+    lines.skip_to(&segment.text, offset, offset + segment.text.len() as u64);
+    sink(segment, &located)
+}
+
 /// Decodes and scans `input`; each committed segment goes to `sink` with
 /// its findings (absolute byte offsets into the decoded text) and their
 /// lines. `max_text` bounds the decoded size (a gzip bomb stops there).
@@ -118,22 +140,7 @@ pub fn decode_and_scan<R: Read>(
     let mut last_byte = None;
     let mut chunk = vec![0u8; READ_BYTES];
     let mut pending = head;
-    let emit = |segment: &ScannedSegment,
-                lines: &mut LineCounter,
-                sink: &mut dyn FnMut(&ScannedSegment, &[LineSpan]) -> Result<(), PipelineError>|
-     -> Result<(), PipelineError> {
-        let offset = segment.offset as u64;
-        let located: Vec<LineSpan> = segment
-            .spans
-            .iter()
-            .map(|span| LineSpan {
-                span: *span,
-                line: lines.line_at(&segment.text, offset, span.start as u64),
-            })
-            .collect();
-        lines.skip_to(&segment.text, offset, offset + segment.text.len() as u64);
-        sink(segment, &located)
-    };
+
     loop {
         let done = pending.is_empty();
         text.clear();
