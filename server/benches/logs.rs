@@ -163,6 +163,7 @@ fn main() {
         file.line_count.unwrap_or(0)
     );
 
+    println!("peak RSS after upload and scan: {:.0} MiB", rss_mib());
     let mut first = Vec::new();
     let mut middle = Vec::new();
     let mut groups = Vec::new();
@@ -193,13 +194,14 @@ fn main() {
         median(groups).as_secs_f64() * 1e3
     );
 
+    println!("peak RSS after paging and grouping: {:.0} MiB", rss_mib());
     let t = Instant::now();
     logs.apply(id).expect("apply");
     println!(
         "apply (redacted copy written, encrypted): {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    println!("peak RSS: {:.0} MiB", rss_mib());
+    println!("peak RSS after apply: {:.0} MiB", rss_mib());
     let db_size = db.size_on_disk() as f64 / 1_048_576.0;
     println!("database on disk: {db_size:.0} MiB");
 }

@@ -198,7 +198,13 @@ impl Logs {
         let mut writer = self.blobs.writer().map_err(|e| blob_error(e).to_string())?;
         let mut pages = PageBreaker::new();
         let mut batch: Vec<NewSpan> = Vec::with_capacity(SPAN_BATCH);
-        let mut all_values: Vec<(PiiType, String)> = Vec::new();
+        let mut findings = 0u64;
+        // Placeholders are numbered in file order now, so the preview shows
+        // the very placeholders applying will write.
+        let mut map = self
+            .db
+            .pseudonyms(record.summary.issue_id)
+            .map_err(|e| e.message().to_owned())?;
         let max_text = self.max_upload.saturating_mul(4).max(1 << 30);
         let decoded = decode_and_scan(counted, &scanner, max_text, |segment, located| {
             writer
@@ -208,7 +214,8 @@ impl Logs {
             for l in located {
                 let rel = (l.span.start - segment.offset)..(l.span.end - segment.offset);
                 let value = segment.text.get(rel).unwrap_or_default().to_owned();
-                all_values.push((l.span.kind, value.clone()));
+                map.placeholder_for(l.span.kind, &value);
+                findings += 1;
                 batch.push(NewSpan {
                     kind: l.span.kind,
                     start: l.span.start as u64,
@@ -241,15 +248,6 @@ impl Logs {
             .blobs
             .commit(writer)
             .map_err(|e| blob_error(e).to_string())?;
-        // Number the placeholders in file order now, so the preview shows
-        // the very placeholders applying will write.
-        let mut map = self
-            .db
-            .pseudonyms(record.summary.issue_id)
-            .map_err(|e| e.message().to_owned())?;
-        for (kind, value) in &all_values {
-            map.placeholder_for(*kind, value);
-        }
         self.db
             .save_pseudonyms(record.summary.issue_id, &map, self.clock.now())
             .map_err(|e| e.message().to_owned())?;
@@ -267,7 +265,7 @@ impl Logs {
         tracing::info!(
             file = %file,
             bytes = decoded.text_bytes,
-            findings = all_values.len(),
+            findings,
             "log scanned"
         );
         Ok(())
@@ -372,24 +370,55 @@ fn redact_line(
     out
 }
 
+/// The redacting findings of a file, by position, fetched in batches.
+struct SpanBatches<'a> {
+    db: &'a Database,
+    file: LogFileId,
+    after: Option<u64>,
+    batch: std::collections::VecDeque<StoredSpan>,
+    done: bool,
+    failure: &'a mut Option<StoreError>,
+}
+
+impl Iterator for SpanBatches<'_> {
+    type Item = StoredSpan;
+
+    fn next(&mut self) -> Option<StoredSpan> {
+        if self.batch.is_empty() && !self.done {
+            match self.db.redacting_spans_after(self.file, self.after, 10_000) {
+                Ok(batch) => {
+                    self.done = batch.len() < 10_000;
+                    self.after = batch.last().map(|s| s.start).or(self.after);
+                    self.batch = batch.into();
+                }
+                Err(e) => {
+                    *self.failure = Some(e);
+                    self.done = true;
+                }
+            }
+        }
+        self.batch.pop_front()
+    }
+}
+
 /// Rewrites `reader`'s text with `spans` replaced by placeholders, chunk by
 /// chunk, into `write`. Spans are sorted and do not overlap.
 fn redact_stream(
     mut reader: impl Read,
-    spans: &[StoredSpan],
+    spans: impl Iterator<Item = StoredSpan>,
     map: &mut PseudonymMap,
     mut write: impl FnMut(&[u8]) -> Result<(), BlobError>,
 ) -> Result<(), BlobError> {
+    let mut spans = spans.peekable();
     let mut buffer: Vec<u8> = Vec::new();
     let mut buffer_start = 0u64;
     let mut chunk = vec![0u8; 64 * 1024];
-    let mut next = 0usize;
     loop {
         let n = reader.read(&mut chunk).map_err(BlobError::Io)?;
         buffer.extend_from_slice(&chunk[..n]);
         let buffer_end = buffer_start + buffer.len() as u64;
         let mut pos = 0usize;
-        while let Some(span) = spans.get(next) {
+        while let Some(span) = spans.peek() {
             if span.end > buffer_end && n > 0 {
                 break;
             }
@@ -400,12 +429,12 @@ fn redact_stream(
                 write(map.placeholder_for(span.kind, &span.value).as_bytes())?;
                 pos = end;
             }
-            next += 1;
+            spans.next();
         }
         // Keep from the next span's start (it may continue in the next
         // chunk); write the rest.
         let keep_from = spans
-            .get(next)
+            .peek()
             .map(|s| usize::try_from(s.start.saturating_sub(buffer_start)).unwrap_or(0))
             .unwrap_or(buffer.len())
             .clamp(pos, buffer.len());
@@ -438,14 +467,13 @@ impl LogService for Logs {
     }
 
     fn page(&self, file: LogFileId, at: PageAt) -> Result<LogPage, AppError> {
-        let record = self.record(file)?;
-        let summary = &record.summary;
-        if !matches!(summary.state, LogState::Review | LogState::Redacted) {
+        let (issue, state, text_blob, pages) = self.db.log_file_brief(file)?;
+        if !matches!(state, LogState::Review | LogState::Redacted) {
             return Err(AppError::Conflict(
                 "The file has no text to show yet.".to_owned(),
             ));
         }
-        let page_count = summary.page_count.max(1);
+        let page_count = pages.max(1);
         let n = match at {
             PageAt::Page(n) => n.min(page_count - 1),
             PageAt::Line(line) => self.db.page_of_line(file, line)?,
@@ -457,14 +485,17 @@ impl LogService for Logs {
                 lines: Vec::new(),
             });
         };
+        let sha = text_blob
+            .ok_or_else(|| AppError::Conflict("This file has no scanned text yet.".to_owned()))?;
         let bytes = self
-            .text_blob(&record)?
-            .read_range(info.start, info.end)
+            .blobs
+            .reader(&sha)
+            .and_then(|mut r| r.read_range(info.start, info.end))
             .map_err(blob_error)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| blob_error(BlobError::Damaged("page".to_owned())))?;
         let spans = self.db.spans_between(file, info.start, info.end)?;
-        let mut map = self.db.pseudonyms(summary.issue_id)?;
+        let mut map = self.db.pseudonyms(issue)?;
         let tuples: Vec<_> = spans
             .iter()
             .map(|s| (s.id, s.kind, s.start, s.end, s.decision))
@@ -601,17 +632,24 @@ impl LogService for Logs {
     fn apply(&self, file: LogFileId) -> Result<(), AppError> {
         let record = self.record(file)?;
         Self::require_review(&record.summary)?;
-        let mut spans = Vec::new();
-        self.db.for_each_span(file, |s| {
-            if s.decision.redacts() {
-                spans.push(s);
-            }
-            Ok(())
-        })?;
         let mut map = self.db.pseudonyms(record.summary.issue_id)?;
         let reader = self.text_blob(&record)?;
         let mut writer = self.blobs.writer().map_err(blob_error)?;
-        redact_stream(reader, &spans, &mut map, |bytes| writer.write(bytes)).map_err(blob_error)?;
+        // Findings are fetched in batches as the text streams past, so a
+        // file with millions of them is redacted in bounded memory.
+        let mut failure: Option<StoreError> = None;
+        let spans = SpanBatches {
+            db: &self.db,
+            file,
+            after: None,
+            batch: std::collections::VecDeque::new(),
+            done: false,
+            failure: &mut failure,
+        };
+        redact_stream(reader, spans, &mut map, |bytes| writer.write(bytes)).map_err(blob_error)?;
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
         let stored = self.blobs.commit(writer).map_err(blob_error)?;
         self.db.mark_redacted(
             &record.summary,
@@ -677,10 +715,15 @@ mod tests {
             span(2, b, b + 17, PiiType::Email, "alice@example.org"),
         ];
         let mut out = Vec::new();
-        redact_stream(text.as_bytes(), &spans, &mut PseudonymMap::new(), |bytes| {
-            out.extend_from_slice(bytes);
-            Ok(())
-        })
+        redact_stream(
+            text.as_bytes(),
+            spans.into_iter(),
+            &mut PseudonymMap::new(),
+            |bytes| {
+                out.extend_from_slice(bytes);
+                Ok(())
+            },
+        )
         .expect("redacts");
         let out = String::from_utf8(out).expect("utf-8");
         assert!(!out.contains("alice@example.org"));

@@ -391,6 +391,32 @@ impl Database {
         })
     }
 
+    /// What the viewer needs about a file, without counting its findings:
+    /// issue, state, text blob and page count.
+    pub fn log_file_brief(
+        &self,
+        file: LogFileId,
+    ) -> Result<(IssueId, LogState, Option<String>, u32), StoreError> {
+        let (issue, state, blob, pages): (String, String, Option<String>, i64) = self
+            .lock_reader()
+            .query_row(
+                "SELECT issue_id, state, text_blob,
+                        (SELECT count(*) FROM log_pages p WHERE p.log_file_id = f.id)
+                 FROM log_files f WHERE id = ?1",
+                [file.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(store_error)?
+            .ok_or_else(not_found)?;
+        Ok((
+            IssueId::parse(&issue).ok_or_else(|| corrupt("issue id"))?,
+            LogState::parse(&state).ok_or_else(|| corrupt("log state"))?,
+            blob,
+            u32::try_from(pages).unwrap_or(u32::MAX),
+        ))
+    }
+
     /// Page `n` of a file, or `None` past the end.
     pub fn log_page(&self, file: LogFileId, n: u32) -> Result<Option<PageInfo>, StoreError> {
         self.lock_reader()
@@ -452,6 +478,32 @@ impl Database {
                     to_i64(end),
                     to_i64(start)
                 ],
+                read_span,
+            )
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(store_error)?;
+        rows.into_iter().map(decode_span).collect()
+    }
+
+    /// Up to `limit` findings that applying redacts (not rejected), by
+    /// position, starting after byte `after`.
+    pub fn redacting_spans_after(
+        &self,
+        file: LogFileId,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<StoredSpan>, StoreError> {
+        let conn = self.lock_reader();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, pii_type, start_byte, end_byte, value, decision FROM pii_spans
+                 WHERE log_file_id = ?1 AND start_byte > ?2 AND decision != 'rejected'
+                 ORDER BY start_byte LIMIT ?3",
+            )
+            .map_err(store_error)?;
+        let rows = stmt
+            .query_map(
+                params![file.to_string(), after.map_or(-1, to_i64), i64::from(limit)],
                 read_span,
             )
             .and_then(Iterator::collect::<Result<Vec<_>, _>>)
