@@ -196,6 +196,19 @@ fn main() {
 
     println!("peak RSS after paging and grouping: {:.0} MiB", rss_mib());
     let t = Instant::now();
+    let n = logs
+        .decide(
+            id,
+            tftsr_core::logs::DecisionScope::AllPending,
+            tftsr_core::logs::Decision::Approved,
+        )
+        .expect("decide");
+    println!(
+        "approve all {n} pending findings: {:.1} s; peak RSS {:.0} MiB",
+        t.elapsed().as_secs_f64(),
+        rss_mib()
+    );
+    let t = Instant::now();
     logs.apply(id).expect("apply");
     println!(
         "apply (redacted copy written, encrypted): {:.1} s",
