@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use leptos::prelude::use_context;
-use tftsr_core::logs::{Decision, DecisionScope, LogFileId, LogFileSummary, LogPage, TypeGroup};
+use tftsr_core::logs::{
+    Decision, DecisionScope, LogFileId, LogFileSummary, LogPage, PiiSettingsText, TypeGroup,
+};
 use tftsr_core::pii::PiiType;
 use tftsr_core::{IssueId, IssueTracker, StoreError};
 
@@ -44,6 +46,10 @@ pub trait LogService: Send + Sync {
     /// Drops the redacted copy and goes back to review.
     fn reopen(&self, file: LogFileId) -> Result<(), AppError>;
     fn delete(&self, file: LogFileId) -> Result<(), AppError>;
+    /// The allowlist, custom patterns and internal domains.
+    fn pii_settings(&self) -> Result<PiiSettingsText, AppError>;
+    /// Validates and stores them; later scans use them.
+    fn save_pii_settings(&self, settings: PiiSettingsText) -> Result<(), AppError>;
 }
 
 /// Everything a server function may use, provided as Leptos context by the

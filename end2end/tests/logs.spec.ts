@@ -119,3 +119,20 @@ test("@ssr logs upload and review work without JavaScript", async ({ page }) => 
   await expect(page.getByTestId("redacted-view")).toContainText("[USERNAME_1]");
   await expect(page.getByTestId("redacted-view")).not.toContainText("203.0.113.9");
 });
+
+test("PII settings refuse a broken pattern and save a good one", async ({ page }) => {
+  await signIn(page, "/settings");
+  await hydrated(page);
+  const form = page.getByTestId("pii-settings");
+  const patterns = form.getByLabel("Custom patterns: name | TYPE | regex");
+  await patterns.fill("ticket | USERNAME | INC-(");
+  await form.getByRole("button", { name: "Save PII settings" }).click();
+  await expect(page.getByRole("alert")).toContainText("ticket");
+  await patterns.fill("ticket | USERNAME | INC-[0-9]{4}");
+  await form.getByRole("button", { name: "Save PII settings" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  await page.reload();
+  await expect(page.getByTestId("pii-settings").getByLabel("Custom patterns: name | TYPE | regex")).toHaveValue(
+    "ticket | USERNAME | INC-[0-9]{4}",
+  );
+});

@@ -533,3 +533,64 @@ async fn manual_redactions_and_allowlisting_from_a_finding() {
     );
     assert!(h.logs.scanner().scan("from 203.0.113.5").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pii_settings_are_validated_saved_audited_and_used() {
+    use tftsr_core::logs::PiiSettingsText;
+    let h = harness();
+    let bad = PiiSettingsText {
+        custom_patterns: "ticket | USERNAME | INC-(".into(),
+        ..Default::default()
+    };
+    let err = blocking(&h.logs, move |l| l.save_pii_settings(bad))
+        .await
+        .expect_err("a regex that does not compile is refused");
+    assert!(err.to_string().contains("ticket"), "{err}");
+
+    let good = PiiSettingsText {
+        allow_values: "203.0.113.9".into(),
+        custom_patterns: "ticket | USERNAME | INC-[0-9]{4}".into(),
+        ..Default::default()
+    };
+    blocking(&h.logs, move |l| l.save_pii_settings(good))
+        .await
+        .expect("saved");
+    let shown = blocking(&h.logs, |l| l.pii_settings()).await.expect("read");
+    assert_eq!(shown.custom_patterns, "ticket | USERNAME | INC-[0-9]{4}");
+
+    let (_, report) = upload(
+        &h,
+        &[("t.log", b"INC-1234 from 203.0.113.9 and 198.51.100.7\n")],
+    )
+    .await;
+    let id = uploaded_ids(&report)[0];
+    scanned(&h.logs, id).await;
+    let groups = blocking(&h.logs, move |l| l.groups(id))
+        .await
+        .expect("groups");
+    let values: Vec<(PiiType, String)> = groups
+        .iter()
+        .flat_map(|g| g.values.iter().map(|v| (v.kind, v.display.clone())))
+        .collect();
+    assert!(
+        values.contains(&(PiiType::Username, "INC-1234".into())),
+        "{values:?}"
+    );
+    assert!(values.contains(&(PiiType::Ipv4, "198.51.100.7".into())));
+    assert!(
+        !values.iter().any(|(_, v)| v == "203.0.113.9"),
+        "allowlisted"
+    );
+
+    // The settings survive a restart (they live in the encrypted database).
+    let again =
+        tftsr_server::cli::services(h.t.db.clone(), KeySource::Env, h.t.dir.path(), 1 << 20)
+            .expect("services");
+    assert_eq!(
+        again.logs.scanner().config().custom_patterns.len(),
+        1,
+        "reloaded from the database"
+    );
+    let audit = tftsr_core::IssueStore::recent_audit(&*h.t.db, 50).expect("audit");
+    assert!(audit.iter().any(|a| a.action == "pii_settings_changed"));
+}

@@ -3,6 +3,7 @@
 
 pub mod issues;
 pub mod logs;
+pub mod settings;
 pub mod system;
 
 /// Parses an issue id from the wire.

@@ -1,8 +1,12 @@
 //! Settings. Providers, MCP servers and integrations arrive with their
-//! features; for now: appearance and where the data lives.
+//! features; for now: appearance, PII detection and where the data lives.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use tftsr_core::logs::PiiSettingsText;
+
+use crate::api::settings::{SavePiiSettings, get_pii_settings};
+use crate::components::states::{ErrorBox, Loading};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -13,6 +17,7 @@ pub fn SettingsPage() -> impl IntoView {
             <h2>"Appearance"</h2>
             <p>"Use the theme button at the bottom of the sidebar. Your choice is remembered in this browser; until you choose, TFTSR follows your system's light or dark setting."</p>
         </section>
+        <PiiSettingsSection />
         <section class="card">
             <h2>"AI assistant"</h2>
             <p>"The built-in offline analyst, cloud providers and Ollama are configured here once triage arrives. Nothing is sent anywhere today."</p>
@@ -21,5 +26,59 @@ pub fn SettingsPage() -> impl IntoView {
             <h2>"Data"</h2>
             <p>"Everything is stored in one encrypted database on this machine. See " <a href="/security">"Security"</a> " for the cipher, the key source and the audit log."</p>
         </section>
+    }
+}
+
+/// The allowlist, custom patterns and internal domains, one per line.
+#[component]
+fn PiiSettingsSection() -> impl IntoView {
+    let save = ServerAction::<SavePiiSettings>::new();
+    let settings = Resource::new(move || save.version().get(), |_| get_pii_settings());
+    let error = move || save.value().get().and_then(Result::err);
+    let saved = move || matches!(save.value().get(), Some(Ok(())));
+    view! {
+        <section class="card" aria-labelledby="pii-heading" id="pii">
+            <h2 id="pii-heading">"PII detection"</h2>
+            <p class="hint">"Applies to logs scanned from now on. Values on the allowlist are never flagged; custom patterns flag what the built-in detectors cannot know, such as your ticket or customer ids."</p>
+            <Transition fallback=|| view! { <Loading /> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(current) => view! { <PiiSettingsForm current save /> }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            {move || error().map(|e| view! { <ErrorBox error=e /> })}
+            <Show when=saved>
+                <p class="saved" role="status">"Saved"</p>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn PiiSettingsForm(current: PiiSettingsText, save: ServerAction<SavePiiSettings>) -> impl IntoView {
+    view! {
+        <ActionForm action=save attr:class="form" attr:data-testid="pii-settings">
+            <label>"Allowed values (one per line)"
+                <textarea name="settings[allow_values]" rows="4" spellcheck="false">{current.allow_values}</textarea>
+            </label>
+            <label>"Allowed patterns (regular expressions matching the whole value)"
+                <textarea name="settings[allow_patterns]" rows="3" spellcheck="false">{current.allow_patterns}</textarea>
+            </label>
+            <label>"Custom patterns: name | TYPE | regex"
+                <textarea name="settings[custom_patterns]" rows="3" spellcheck="false"
+                    placeholder="ticket | USERNAME | INC-[0-9]{6}">{current.custom_patterns}</textarea>
+            </label>
+            <label>"Internal domains (their hosts are your machines)"
+                <textarea name="settings[internal_domains]" rows="2" spellcheck="false"
+                    placeholder="acme-corp.com">{current.internal_domains}</textarea>
+            </label>
+            <div class="actions">
+                <button type="submit" class="button primary" disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save PII settings" }}
+                </button>
+            </div>
+        </ActionForm>
     }
 }

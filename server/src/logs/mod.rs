@@ -18,7 +18,7 @@ use tftsr_app::wire::PageAt;
 use tftsr_core::audit::{AuditAction, NewAuditEntry};
 use tftsr_core::logs::{
     Decision, DecisionScope, LineCounter, LogFileId, LogFileSummary, LogPage, LogState,
-    PageBreaker, SpanSource, TypeGroup, ViewLine, limits,
+    PageBreaker, PiiSettingsText, SpanSource, TypeGroup, ViewLine, limits,
 };
 use tftsr_core::pii::{PiiScanner, PiiType, PseudonymMap, ScannerConfig};
 use tftsr_core::{Clock, IssueId, StoreError, StoreErrorKind};
@@ -656,6 +656,33 @@ impl LogService for Logs {
             &stored.sha256,
             stored.size,
             &map,
+            self.clock.now(),
+        )?;
+        Ok(())
+    }
+
+    fn pii_settings(&self) -> Result<PiiSettingsText, AppError> {
+        Ok(PiiSettingsText::from_config(self.scanner().config()))
+    }
+
+    fn save_pii_settings(&self, settings: PiiSettingsText) -> Result<(), AppError> {
+        let config = settings
+            .parse(self.scanner().config())
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let counts = json!({
+            "allow_values": config.allowlist.values.len(),
+            "allow_patterns": config.allowlist.patterns.len(),
+            "custom_patterns": config.custom_patterns.len(),
+            "internal_domains": config.internal_domains.len(),
+        });
+        self.save_config(config)?;
+        self.db.audit(
+            &NewAuditEntry {
+                action: AuditAction::PiiSettingsChanged,
+                entity_type: "pii_settings",
+                entity_id: "scanner".to_owned(),
+                details: counts,
+            },
             self.clock.now(),
         )?;
         Ok(())

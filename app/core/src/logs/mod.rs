@@ -14,13 +14,15 @@
 //!   log is viewed a page at a time;
 //! * [`review`] — the state of a file and of each finding, and how findings
 //!   are shown (secrets masked) and grouped;
-//! * [`gate`] — the one check every outbound payload must pass.
+//! * [`gate`] — the one check every outbound payload must pass;
+//! * [`settings`] — the allowlist and custom patterns as a form edits them.
 
 pub mod decode;
 pub mod gate;
 pub mod name;
 pub mod pages;
 pub mod review;
+pub mod settings;
 
 use std::fmt;
 
@@ -36,6 +38,7 @@ pub use review::{
     Decision, DecisionScope, FindingCounts, FindingRow, LogFileSummary, LogPage, LogState, Segment,
     SpanSource, TypeGroup, ValueGroup, ViewLine, display_value,
 };
+pub use settings::{PiiSettingsText, SettingsLineError};
 
 /// Bounds on uploads and review.
 pub mod limits {
