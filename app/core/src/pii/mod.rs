@@ -29,6 +29,7 @@
 mod config;
 mod detect;
 mod kind;
+mod literal;
 mod prefilter;
 mod pseudonym;
 mod resolve;

@@ -217,6 +217,15 @@ impl LineFeatures {
         }
     }
 
+    /// Start of every line having any of the features in `mask`, in order.
+    pub(crate) fn line_starts(&self, mask: u16) -> impl Iterator<Item = usize> + '_ {
+        self.features
+            .iter()
+            .zip(&self.starts)
+            .filter(move |&(features, _)| features & mask != 0)
+            .map(|(_, &start)| start)
+    }
+
     fn line_end(&self, index: usize) -> usize {
         self.starts
             .get(index + 1)

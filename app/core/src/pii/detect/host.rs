@@ -19,6 +19,7 @@ use regex::Regex;
 use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
+use crate::pii::literal::Anchored;
 use crate::pii::prefilter::{LineFeatures, feature};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, line_end, line_start};
@@ -50,7 +51,7 @@ pub(crate) struct HostDetector {
     /// (`2024-05-21T01:58:03Z host prog[1]:`), RFC 5424
     /// (`<34>1 2024-… host …`) and Cisco IOS (`May 29 07:57:05.858 UTC:
     /// host: %FAC-5-MNEMONIC:`).
-    syslog_header: Regex,
+    syslog_header: Anchored,
     /// A private DNS suffix; the labels before it are read backwards.
     private_suffix: Regex,
     windows_field: Regex,
@@ -86,7 +87,8 @@ impl HostDetector {
         ]
         .join("|");
         Ok(Self {
-            syslog_header: compile("hostname", &format!("(?m)^(?:{syslog_header})"))?,
+            // Only ever tried at the start of a line (see `detect`).
+            syslog_header: Anchored::new("hostname", &syslog_header)?,
             // `.internal`, or a last label such as `example-internal`.
             private_suffix: compile(
                 "hostname",
@@ -115,12 +117,15 @@ impl HostDetector {
     /// see [`crate::pii::prefilter`].
     pub(crate) fn detect(&self, text: &str, lines: &LineFeatures, out: &mut Vec<Candidate>) {
         let mut found: Vec<(usize, usize)> = Vec::new();
-        let headers = lines.ranges(feature::SYSLOG_START).flat_map(|range| {
-            let base = range.start;
-            self.syslog_header
-                .find_iter(&text[range])
-                .map(move |m| (base + m.start(), m.as_str()))
-        });
+        // A header starts a line, so it is tried, anchored, at the start
+        // of each line that may hold one; the pattern cannot cross a line
+        // break, so the next line start is never inside a match.
+        let mut headers = Vec::new();
+        self.syslog_header.find_at(
+            text,
+            lines.line_starts(feature::SYSLOG_START).collect(),
+            |start, end| headers.push((start, &text[start..end])),
+        );
         for (header_start, header) in headers {
             // The host is read from the matched header by its position, which
             // is much cheaper than asking the engine for capture groups.

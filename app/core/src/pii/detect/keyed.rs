@@ -9,13 +9,12 @@
 //! HOSTNAME. The value must then look like one: masked values (`***`,
 //! `${VAR}`), prose and paths are skipped. Only the value is reported.
 
-use regex::Regex;
-
 use super::account::acceptable_username;
 use super::host::acceptable_machine_name;
-use super::{compile, key_words};
+use super::key_words;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
+use crate::pii::literal::{Anchored, for_each_byte2};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_masked, looks_random};
 
@@ -32,22 +31,33 @@ enum KeyClass {
 }
 
 pub(crate) struct KeyedValueDetector {
-    assignment: Regex,
+    assignment: Anchored,
 }
+
+/// Every spelling of the key word in the assignment pattern (its group 1
+/// without the optional `[_.-]?id`), matched ignoring ASCII case.
+#[rustfmt::skip]
+const KEY_WORD_FORMS: &[&str] = &[
+    "pass", "password", "passwd", "passphrase", "pwd", "secret", "token", "key", "credential",
+    "credentials", "signature", "user", "username", "usr", "logname", "host", "hostname", "node",
+    "nodename", "machine", "machinename", "computer", "computername", "workstation", "server",
+    "servername",
+];
 
 impl KeyedValueDetector {
     pub(crate) fn new() -> Result<Self, PiiConfigError> {
         Ok(Self {
-            // ASCII-case-insensitive key words are literals the engine can
-            // jump to (`-u` keeps `ſ` from passing for `s`, and lets the
-            // engine keep its literal prefilter); the rest of the key is read
-            // backwards from there.
-            assignment: compile(
+            // ASCII-case-insensitive key words (`-u` keeps `ſ` from passing
+            // for `s`); the rest of the key is read backwards from there.
+            // The words are too common for a literal search to pay, so
+            // matches are looked for only where a key word ends right
+            // before a separator (see `assignment_starts`).
+            assignment: Anchored::new(
                 "keyed",
                 concat!(
-                    "(?i-u)((?:pass(?:word|wd|phrase)?|pwd|secret|token|key|credentials?|signature",
+                    "(?i-u)(?:pass(?:word|wd|phrase)?|pwd|secret|token|key|credentials?|signature",
                     "|user(?:name)?|usr|logname|host(?:name)?|node(?:name)?|machine(?:name)?",
-                    "|computer(?:name)?|workstation|server(?:name)?)(?:[_.-]?id)?)",
+                    "|computer(?:name)?|workstation|server(?:name)?)(?:[_.-]?id)?",
                     "\\\\?[\"']?[ \\t]*[:=][ \\t]*"
                 ),
             )?,
@@ -55,108 +65,231 @@ impl KeyedValueDetector {
     }
 
     pub(crate) fn detect(&self, text: &str, out: &mut Vec<Candidate>) {
-        let bytes = text.as_bytes();
-        for caps in self.assignment.captures_iter(text) {
-            let (Some(whole), Some(key_word)) = (caps.get(0), caps.get(1)) else {
-                continue;
-            };
-            let mut key_start = key_word.start();
-            while key_start > 0
-                && (bytes[key_start - 1].is_ascii_alphanumeric()
-                    || matches!(bytes[key_start - 1], b'_' | b'.' | b'-'))
-            {
-                key_start -= 1;
+        let mut matches = Vec::new();
+        self.assignment
+            .find_at(text, assignment_starts(text), |start, end| {
+                matches.push((start, end));
+            });
+        for (whole_start, whole_end) in matches {
+            value_of_assignment(text, whole_start, whole_end, out);
+        }
+    }
+}
+
+/// Every position where the assignment pattern may match: a match is a key
+/// word, optionally `[_.-]?id`, `\`, a quote and blanks, then `:` or `=`;
+/// so from each `:` and `=` the candidates are read backwards.
+fn assignment_starts(text: &str) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut starts = Vec::new();
+    for_each_byte2(bytes, b':', b'=', |separator| {
+        // The blanks before the separator: the byte before them (a quote, a
+        // backslash or the key's last letter) is never a blank.
+        let mut end = separator;
+        while end > 0 && matches!(bytes[end - 1], b' ' | b'\t') {
+            end -= 1;
+        }
+        // Before the blanks: an optional quote, before it an optional
+        // backslash; the key word (and `id`) ends before those.
+        let mut key_ends = [end; 4];
+        let mut count = 1;
+        let mut push = |key_end: usize| {
+            key_ends[count] = key_end;
+            count += 1;
+        };
+        let backslash_before = |pos: usize| pos > 0 && bytes[pos - 1] == b'\\';
+        if backslash_before(end) {
+            push(end - 1);
+        }
+        if end > 0 && matches!(bytes[end - 1], b'"' | b'\'') {
+            push(end - 1);
+            if backslash_before(end - 1) {
+                push(end - 2);
             }
-            let key = &text[key_start..key_word.end()];
-            // `==` is a comparison, not an assignment; `(passwd:chauthtok)`
-            // is a PAM service and its action.
-            let pam_label = byte_before(text, key_start) == Some(b'(')
-                && &text[key_word.end()..whole.end()] == ":";
-            if byte_at(text, whole.end()) == Some(b'=') || pam_label {
-                continue;
+        }
+        for &key_end in &key_ends[..count] {
+            push_key_word_starts(bytes, key_end, &mut starts);
+            if key_end >= 2 && bytes[key_end - 2..key_end].eq_ignore_ascii_case(b"id") {
+                push_key_word_starts(bytes, key_end - 2, &mut starts);
+                if key_end >= 3 && matches!(bytes[key_end - 3], b'_' | b'.' | b'-') {
+                    push_key_word_starts(bytes, key_end - 3, &mut starts);
+                }
             }
-            let Some(class) = classify_key(key) else {
-                continue;
-            };
-            // Secret query parameters belong to the URL rule.
-            let in_query = matches!(byte_before(text, key_start), Some(b'?' | b'&'));
-            if in_query
-                && matches!(
-                    class,
-                    KeyClass::Password | KeyClass::GenericSecret | KeyClass::OauthToken
-                )
-            {
-                continue;
+        }
+    });
+    starts
+}
+
+/// The last three bytes of a word, lower-cased, as one number.
+const fn tail3(bytes: &[u8], end: usize) -> u32 {
+    (bytes[end - 3].to_ascii_lowercase() as u32) << 16
+        | (bytes[end - 2].to_ascii_lowercase() as u32) << 8
+        | bytes[end - 1].to_ascii_lowercase() as u32
+}
+
+/// [`KEY_WORD_FORMS`] with their [`tail3`], sorted by it, so that most
+/// positions are ruled out by a binary search.
+const KEY_WORD_TAILS: [(u32, &str); KEY_WORD_FORMS.len()] = {
+    let mut table = [(0, ""); KEY_WORD_FORMS.len()];
+    let mut index = 0;
+    while index < KEY_WORD_FORMS.len() {
+        let word = KEY_WORD_FORMS[index];
+        table[index] = (tail3(word.as_bytes(), word.len()), word);
+        index += 1;
+    }
+    // Insertion sort: `sort` is not const.
+    let mut sorted = 1;
+    while sorted < table.len() {
+        let mut j = sorted;
+        while j > 0 && table[j - 1].0 > table[j].0 {
+            let swap = table[j - 1];
+            table[j - 1] = table[j];
+            table[j] = swap;
+            j -= 1;
+        }
+        sorted += 1;
+    }
+    table
+};
+
+/// Whether a byte can end a key word form, either case.
+const LAST_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut index = 0;
+    while index < KEY_WORD_FORMS.len() {
+        let word = KEY_WORD_FORMS[index].as_bytes();
+        let last = word[word.len() - 1];
+        table[last as usize] = true;
+        table[last.to_ascii_uppercase() as usize] = true;
+        index += 1;
+    }
+    table
+};
+
+/// Starts of the key word forms that end at `end`.
+fn push_key_word_starts(bytes: &[u8], end: usize, starts: &mut Vec<usize>) {
+    if end < 3 || !LAST_BYTE[usize::from(bytes[end - 1])] {
+        return;
+    }
+    let tail = tail3(bytes, end);
+    let first = KEY_WORD_TAILS.partition_point(|&(word_tail, _)| word_tail < tail);
+    for &(word_tail, word) in &KEY_WORD_TAILS[first..] {
+        if word_tail != tail {
+            break;
+        }
+        let len = word.len();
+        if end >= len && bytes[end - len..end].eq_ignore_ascii_case(word.as_bytes()) {
+            starts.push(end - len);
+        }
+    }
+}
+
+/// Reports the value of the assignment `text[whole_start..whole_end]` (key
+/// word and separator), if its key and value are telling.
+fn value_of_assignment(text: &str, whole_start: usize, whole_end: usize, out: &mut Vec<Candidate>) {
+    let bytes = text.as_bytes();
+    {
+        // The key word (group 1 of the pattern) ends where the
+        // separator begins: none of its bytes can be in the key.
+        let key_word_end = whole_start
+            + bytes[whole_start..whole_end]
+                .iter()
+                .position(|b| matches!(b, b'\\' | b'"' | b'\'' | b' ' | b'\t' | b':' | b'='))
+                .unwrap_or(whole_end - whole_start);
+        let mut key_start = whole_start;
+        while key_start > 0
+            && (bytes[key_start - 1].is_ascii_alphanumeric()
+                || matches!(bytes[key_start - 1], b'_' | b'.' | b'-'))
+        {
+            key_start -= 1;
+        }
+        let key = &text[key_start..key_word_end];
+        // `==` is a comparison, not an assignment; `(passwd:chauthtok)`
+        // is a PAM service and its action.
+        let pam_label =
+            byte_before(text, key_start) == Some(b'(') && &text[key_word_end..whole_end] == ":";
+        if byte_at(text, whole_end) == Some(b'=') || pam_label {
+            return;
+        }
+        let Some(class) = classify_key(key) else {
+            return;
+        };
+        // Secret query parameters belong to the URL rule.
+        let in_query = matches!(byte_before(text, key_start), Some(b'?' | b'&'));
+        if in_query
+            && matches!(
+                class,
+                KeyClass::Password | KeyClass::GenericSecret | KeyClass::OauthToken
+            )
+        {
+            return;
+        }
+        let Some((start, end)) = value_after(text, whole_end) else {
+            return;
+        };
+        let value = &text[start..end];
+        // "ruser= rhost=10.0.0.1": the key had no value and the next
+        // pair follows.
+        let skipped_space = matches!(byte_before(text, start), Some(b' ' | b'\t'));
+        if skipped_space && looks_like_assignment(value) {
+            return;
+        }
+        match class {
+            KeyClass::Password => {
+                if acceptable_password(key, value) {
+                    out.push(Candidate::new(
+                        PiiType::Password,
+                        start,
+                        end,
+                        rank::PASSWORD,
+                    ));
+                }
             }
-            let Some((start, end)) = value_after(text, whole.end()) else {
-                continue;
-            };
-            let value = &text[start..end];
-            // "ruser= rhost=10.0.0.1": the key had no value and the next
-            // pair follows.
-            let skipped_space = matches!(byte_before(text, start), Some(b' ' | b'\t'));
-            if skipped_space && looks_like_assignment(value) {
-                continue;
+            KeyClass::GenericSecret => {
+                if acceptable_secret(value) {
+                    out.push(Candidate::new(
+                        PiiType::ApiKey,
+                        start,
+                        end,
+                        rank::GENERIC_SECRET,
+                    ));
+                }
             }
-            match class {
-                KeyClass::Password => {
-                    if acceptable_password(key, value) {
-                        out.push(Candidate::new(
-                            PiiType::Password,
-                            start,
-                            end,
-                            rank::PASSWORD,
-                        ));
-                    }
+            KeyClass::OauthToken => {
+                let token_start = strip_scheme(value).map_or(start, |rest| end - rest.len());
+                let token = &text[token_start..end];
+                if acceptable_secret(token) {
+                    out.push(Candidate::new(
+                        PiiType::BearerToken,
+                        token_start,
+                        end,
+                        rank::BEARER,
+                    ));
                 }
-                KeyClass::GenericSecret => {
-                    if acceptable_secret(value) {
-                        out.push(Candidate::new(
-                            PiiType::ApiKey,
-                            start,
-                            end,
-                            rank::GENERIC_SECRET,
-                        ));
-                    }
+            }
+            KeyClass::Username => {
+                if let Some((s, e)) = username_in(value) {
+                    out.push(Candidate::new(
+                        PiiType::Username,
+                        start + s,
+                        start + e,
+                        rank::USERNAME,
+                    ));
                 }
-                KeyClass::OauthToken => {
-                    let token_start = strip_scheme(value).map_or(start, |rest| end - rest.len());
-                    let token = &text[token_start..end];
-                    if acceptable_secret(token) {
-                        out.push(Candidate::new(
-                            PiiType::BearerToken,
-                            token_start,
-                            end,
-                            rank::BEARER,
-                        ));
-                    }
-                }
-                KeyClass::Username => {
-                    if let Some((s, e)) = username_in(value) {
-                        out.push(Candidate::new(
-                            PiiType::Username,
-                            start + s,
-                            start + e,
-                            rank::USERNAME,
-                        ));
-                    }
-                }
-                KeyClass::Hostname => {
-                    let name_len = value
-                        .bytes()
-                        .take_while(|b| {
-                            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
-                        })
-                        .count();
-                    let name = value[..name_len].trim_end_matches('.');
-                    if acceptable_machine_name(name) && !name.contains('.') {
-                        out.push(Candidate::new(
-                            PiiType::Hostname,
-                            start,
-                            start + name.len(),
-                            rank::HOSTNAME,
-                        ));
-                    }
+            }
+            KeyClass::Hostname => {
+                let name_len = value
+                    .bytes()
+                    .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                    .count();
+                let name = value[..name_len].trim_end_matches('.');
+                if acceptable_machine_name(name) && !name.contains('.') {
+                    out.push(Candidate::new(
+                        PiiType::Hostname,
+                        start,
+                        start + name.len(),
+                        rank::HOSTNAME,
+                    ));
                 }
             }
         }
