@@ -218,6 +218,9 @@ pub fn excerpt(text: &str, terms: &[String], width: usize) -> Option<String> {
     if let Some(w) = words.iter().find(|w| w.0 < to && to < w.1) {
         to = if w.0 > from { w.0 } else { w.1 };
     }
+    // A long word before the match must not push the match itself out of a
+    // narrow window.
+    to = to.max(first.1).min(flat.len());
     let mut out = String::new();
     if from > 0 {
         out.push('…');
