@@ -17,6 +17,8 @@ async function fileIssue(page: Page, title: string) {
 }
 
 test("upload a log, review findings, keep one value, apply and get the redacted copy", async ({ page }) => {
+  // Many round trips (upload, scan, decisions, apply, download): allow for a busy CI machine.
+  test.slow();
   await fileIssue(page, unique("SSH brute force on jump host"));
   await hydrated(page);
   await expect(page.getByTestId("logs-empty")).toBeVisible();
