@@ -201,22 +201,6 @@ fn harden(headers: &mut HeaderMap, nonce: Option<&str>) {
     );
 }
 
-/// `2 GiB`, `500 MiB`, `12 KiB`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: &[&str] = &["bytes", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 || value.fract() == 0.0 {
-        format!("{value:.0} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 /// The axum middleware.
 pub async fn guard(State(policy): State<Arc<Policy>>, req: Request, next: Next) -> Response {
     let host = req
@@ -309,7 +293,7 @@ pub async fn guard(State(policy): State<Arc<Policy>>, req: Request, next: Next) 
         let message = if upload {
             format!(
                 "The upload is larger than the limit of {}.",
-                human_bytes(policy.max_upload)
+                tftsr_core::logs::human_bytes(policy.max_upload)
             )
         } else {
             "Request too large.".to_owned()

@@ -8,27 +8,12 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+pub use tftsr_core::logs::human_bytes;
 use tftsr_core::logs::{LogFileSummary, LogState};
 
 use crate::api::logs::list_logs;
 use crate::components::states::{ErrorBox, Loading};
 use crate::wire::{RefusedFile, UploadReport};
-
-/// `12.3 MiB`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: &[&str] = &["bytes", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} bytes")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
 
 #[component]
 pub fn LogStateBadge(state: LogState) -> impl IntoView {

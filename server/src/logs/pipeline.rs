@@ -147,7 +147,7 @@ pub fn decode_and_scan<R: Read>(
         decoder.decode(&pending, done, &mut text);
         text_bytes += text.len() as u64;
         if text_bytes > max_text {
-            return Err(PipelineError::TooLarge(crate::security::human_bytes(
+            return Err(PipelineError::TooLarge(tftsr_core::logs::human_bytes(
                 max_text,
             )));
         }

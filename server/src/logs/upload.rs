@@ -22,8 +22,15 @@ use tftsr_core::logs::{LogFileId, Sniffed, display_name, limits, sniff};
 
 use super::Logs;
 use crate::blobs::BlobError;
-use crate::security::human_bytes;
 use crate::store::logs::NewLogFile;
+use tftsr_core::logs::human_bytes;
+
+fn too_large(logs: &Logs) -> String {
+    format!(
+        "The upload is larger than the limit of {}.",
+        human_bytes(logs.max_upload())
+    )
+}
 
 fn wants_json(headers: &HeaderMap) -> bool {
     headers
@@ -108,10 +115,7 @@ pub async fn upload(
             Err(e) => {
                 let status = e.status();
                 let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                    format!(
-                        "The upload is larger than the limit of {}.",
-                        human_bytes(logs.max_upload())
-                    )
+                    too_large(&logs)
                 } else {
                     "The upload was interrupted; nothing of the unfinished file was kept."
                         .to_owned()
@@ -203,10 +207,7 @@ async fn receive(
                 return Err(Outcome::Fatal(
                     status,
                     if status == StatusCode::PAYLOAD_TOO_LARGE {
-                        format!(
-                            "The upload is larger than the limit of {}.",
-                            human_bytes(logs.max_upload())
-                        )
+                        too_large(logs)
                     } else {
                         "The upload was interrupted; nothing of it was kept.".to_owned()
                     },
@@ -217,10 +218,7 @@ async fn receive(
         if *received > logs.max_upload() {
             return Err(Outcome::Fatal(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "The upload is larger than the limit of {}.",
-                    human_bytes(logs.max_upload())
-                ),
+                too_large(logs),
             ));
         }
         if !sniffed {

@@ -214,32 +214,18 @@ impl Database {
         .map_err(map_fk)?;
         let details = json!({
             "log_file_id": file.id.to_string(),
-            "name": file.name,
             "size_bytes": file.size_bytes,
             "sha256": file.sha256,
         });
-        write_events(
+        record_log_event(
             &tx,
             file.issue_id,
+            file.id.to_string(),
             now,
-            &[NewTimelineEvent {
-                kind: TimelineEventKind::LogUploaded,
-                description: format!("Uploaded {} ({} bytes)", file.name, file.size_bytes),
-                metadata: details.clone(),
-            }],
-        )
-        .map_err(store_error)?;
-        write_audit(
-            &tx,
-            now,
-            &NewAuditEntry {
-                action: AuditAction::LogUploaded,
-                entity_type: "log_file",
-                entity_id: file.id.to_string(),
-                details,
-            },
-        )
-        .map_err(store_error)?;
+            (TimelineEventKind::LogUploaded, AuditAction::LogUploaded),
+            format!("Uploaded {} ({} bytes)", file.name, file.size_bytes),
+            details,
+        )?;
         tx.commit().map_err(store_error)
     }
 
@@ -459,30 +445,21 @@ impl Database {
         start: u64,
         end: u64,
     ) -> Result<Vec<StoredSpan>, StoreError> {
-        let conn = self.lock_reader();
         // Findings are short except private keys; looking back 64 KiB for
         // one that started on an earlier page is enough and keeps the
         // index range tight.
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, pii_type, start_byte, end_byte, value, decision FROM pii_spans
-                 WHERE log_file_id = ?1 AND start_byte >= ?2 AND start_byte < ?3 AND end_byte > ?4
-                 ORDER BY start_byte",
-            )
-            .map_err(store_error)?;
-        let rows = stmt
-            .query_map(
-                params![
-                    file.to_string(),
-                    to_i64(start.saturating_sub(64 * 1024)),
-                    to_i64(end),
-                    to_i64(start)
-                ],
-                read_span,
-            )
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(store_error)?;
-        rows.into_iter().map(decode_span).collect()
+        query_spans(
+            &self.lock_reader(),
+            "SELECT id, pii_type, start_byte, end_byte, value, decision FROM pii_spans
+             WHERE log_file_id = ?1 AND start_byte >= ?2 AND start_byte < ?3 AND end_byte > ?4
+             ORDER BY start_byte",
+            params![
+                file.to_string(),
+                to_i64(start.saturating_sub(64 * 1024)),
+                to_i64(end),
+                to_i64(start)
+            ],
+        )
     }
 
     /// Up to `limit` findings that applying redacts (not rejected), by
@@ -493,22 +470,13 @@ impl Database {
         after: Option<u64>,
         limit: u32,
     ) -> Result<Vec<StoredSpan>, StoreError> {
-        let conn = self.lock_reader();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, pii_type, start_byte, end_byte, value, decision FROM pii_spans
-                 WHERE log_file_id = ?1 AND start_byte > ?2 AND decision != 'rejected'
-                 ORDER BY start_byte LIMIT ?3",
-            )
-            .map_err(store_error)?;
-        let rows = stmt
-            .query_map(
-                params![file.to_string(), after.map_or(-1, to_i64), i64::from(limit)],
-                read_span,
-            )
-            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
-            .map_err(store_error)?;
-        rows.into_iter().map(decode_span).collect()
+        query_spans(
+            &self.lock_reader(),
+            "SELECT id, pii_type, start_byte, end_byte, value, decision FROM pii_spans
+             WHERE log_file_id = ?1 AND start_byte > ?2 AND decision != 'rejected'
+             ORDER BY start_byte LIMIT ?3",
+            params![file.to_string(), after.map_or(-1, to_i64), i64::from(limit)],
+        )
     }
 
     /// Every finding of a file, by position, to `visit`.
@@ -801,31 +769,18 @@ impl Database {
             "redacted": redacted,
             "kept": file.findings.rejected,
         });
-        write_events(
+        record_log_event(
             &tx,
             file.issue_id,
+            id,
             now,
-            &[NewTimelineEvent {
-                kind: TimelineEventKind::LogRedacted,
-                description: format!(
-                    "Redacted {}: {redacted} finding(s) replaced, {} kept",
-                    file.name, file.findings.rejected
-                ),
-                metadata: details.clone(),
-            }],
-        )
-        .map_err(store_error)?;
-        write_audit(
-            &tx,
-            now,
-            &NewAuditEntry {
-                action: AuditAction::LogRedacted,
-                entity_type: "log_file",
-                entity_id: id,
-                details,
-            },
-        )
-        .map_err(store_error)?;
+            (TimelineEventKind::LogRedacted, AuditAction::LogRedacted),
+            format!(
+                "Redacted {}: {redacted} finding(s) replaced, {} kept",
+                file.name, file.findings.rejected
+            ),
+            details,
+        )?;
         tx.commit().map_err(store_error)
     }
 
@@ -862,28 +817,15 @@ impl Database {
             return Err(not_found());
         }
         let details = json!({ "log_file_id": file.id.to_string(), "sha256": file.sha256 });
-        write_events(
+        record_log_event(
             &tx,
             file.issue_id,
+            file.id.to_string(),
             now,
-            &[NewTimelineEvent {
-                kind: TimelineEventKind::LogDeleted,
-                description: format!("Removed {}", file.name),
-                metadata: details.clone(),
-            }],
-        )
-        .map_err(store_error)?;
-        write_audit(
-            &tx,
-            now,
-            &NewAuditEntry {
-                action: AuditAction::LogDeleted,
-                entity_type: "log_file",
-                entity_id: file.id.to_string(),
-                details,
-            },
-        )
-        .map_err(store_error)?;
+            (TimelineEventKind::LogDeleted, AuditAction::LogDeleted),
+            format!("Removed {}", file.name),
+            details,
+        )?;
         tx.commit().map_err(store_error)
     }
 
@@ -924,6 +866,55 @@ impl Database {
             .map(|r| r.is_some())
             .map_err(store_error)
     }
+}
+
+/// Records what happened to a log file: a timeline event on its issue and
+/// an audit entry (ids and hashes only), inside the caller's transaction.
+fn record_log_event(
+    tx: &Transaction<'_>,
+    issue: IssueId,
+    file_id: String,
+    now: Timestamp,
+    (kind, action): (TimelineEventKind, AuditAction),
+    description: String,
+    details: serde_json::Value,
+) -> Result<(), StoreError> {
+    write_events(
+        tx,
+        issue,
+        now,
+        &[NewTimelineEvent {
+            kind,
+            description,
+            metadata: details.clone(),
+        }],
+    )
+    .map_err(store_error)?;
+    write_audit(
+        tx,
+        now,
+        &NewAuditEntry {
+            action,
+            entity_type: "log_file",
+            entity_id: file_id,
+            details,
+        },
+    )
+    .map_err(store_error)
+}
+
+/// Runs a query whose columns are those of [`read_span`].
+fn query_spans(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<StoredSpan>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(store_error)?;
+    let rows = stmt
+        .query_map(params, read_span)
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(store_error)?;
+    rows.into_iter().map(decode_span).collect()
 }
 
 fn insert_spans_tx(

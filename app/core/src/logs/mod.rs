@@ -54,6 +54,22 @@ pub mod limits {
     pub const VALUES_PER_TYPE: usize = 50;
 }
 
+/// A byte count for people: `512 bytes`, `37.9 KiB`, `2 GiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: &[&str] = &["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || value.fract() == 0.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 /// A UUID v7 naming one uploaded log file.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -87,4 +103,18 @@ impl fmt::Debug for LogFileId {
 pub struct LogFileRef {
     pub issue_id: IssueId,
     pub file_id: LogFileId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_counts_read_naturally() {
+        assert_eq!(human_bytes(0), "0 bytes");
+        assert_eq!(human_bytes(1023), "1023 bytes");
+        assert_eq!(human_bytes(64 * 1024), "64 KiB");
+        assert_eq!(human_bytes(38_815), "37.9 KiB");
+        assert_eq!(human_bytes(2 * 1024 * 1024 * 1024), "2 GiB");
+    }
 }
