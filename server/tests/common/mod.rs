@@ -31,7 +31,15 @@ pub struct TestDb {
     pub dir: tempfile::TempDir,
     pub db: Arc<Database>,
     pub tracker: IssueTracker,
+    /// Tests with a database run one at a time: with several threads
+    /// opening and closing SQLCipher databases at once, keying a new
+    /// connection occasionally fails inside SQLCipher ("An error occurred
+    /// with PRAGMA key or rekey"). The server opens its one database once,
+    /// at start-up, so only tests meet this.
+    _serial: std::sync::MutexGuard<'static, ()>,
 }
+
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 pub fn key() -> Secret {
     Secret::new("correct horse battery staple".into())
@@ -39,10 +47,16 @@ pub fn key() -> Secret {
 
 impl TestDb {
     pub fn new() -> Self {
+        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
         let dir = tempfile::tempdir().expect("tempdir");
         let db = Arc::new(Database::open(&dir.path().join(DB_FILE), &key()).expect("open"));
         let tracker = IssueTracker::new(db.clone(), StepClock::new());
-        Self { dir, db, tracker }
+        Self {
+            dir,
+            db,
+            tracker,
+            _serial: serial,
+        }
     }
 
     pub fn path(&self) -> PathBuf {
