@@ -13,6 +13,7 @@
 #[macro_use]
 mod macros;
 
+pub mod ai;
 pub mod audit;
 pub mod issue;
 pub mod logs;
