@@ -24,6 +24,7 @@ pub mod stats;
 pub mod timeline;
 pub mod timestamp;
 pub mod tracker;
+pub mod triage;
 
 pub use audit::{AuditAction, AuditEntry};
 pub use issue::{
