@@ -11,7 +11,8 @@ use tftsr_core::pii::PiiType;
 use tftsr_core::{IssueId, IssueTracker, StoreError};
 
 use crate::AppError;
-use crate::wire::{EncryptionStatus, PageAt};
+use crate::wire::{EncryptionStatus, PageAt, ProviderTest, TriageView};
+use tftsr_core::ai::{BoxFuture, ProviderDraft, ProviderId, ProviderSettings};
 
 /// Facts about the local installation that only the server knows.
 pub trait SystemInfo: Send + Sync {
@@ -52,6 +53,49 @@ pub trait LogService: Send + Sync {
     fn save_pii_settings(&self, settings: PiiSettingsText) -> Result<(), AppError>;
 }
 
+/// AI providers and the 5-Whys triage. Sends go through the PII gate and
+/// the audit log inside the implementation; replies stream in the
+/// background and show up in [`TriageService::view`].
+pub trait TriageService: Send + Sync {
+    /// The issue's newest conversation (or what a new one would start with).
+    fn view(&self, issue: IssueId) -> Result<TriageView, AppError>;
+    /// Records the engineer's message (empty to open the conversation) and
+    /// starts the reply in the background.
+    fn send(
+        &self,
+        issue: IssueId,
+        message: String,
+        provider: Option<ProviderId>,
+    ) -> Result<(), AppError>;
+    /// Resolves when no reply is being generated for the issue (or after a
+    /// while); the no-JavaScript form waits on it.
+    fn wait_idle(&self, issue: IssueId) -> BoxFuture<'_, ()>;
+    /// Stops the reply being generated, if any.
+    fn cancel(&self, issue: IssueId) -> Result<(), AppError>;
+    fn edit_step(
+        &self,
+        issue: IssueId,
+        order: u8,
+        question: String,
+        answer: String,
+    ) -> Result<(), AppError>;
+    fn redo_from(&self, issue: IssueId, order: u8) -> Result<(), AppError>;
+    fn conclude(&self, issue: IssueId, root_cause: String) -> Result<(), AppError>;
+    /// Starts a fresh conversation (earlier ones stay stored).
+    fn restart(&self, issue: IssueId, provider: Option<ProviderId>) -> Result<(), AppError>;
+
+    fn providers(&self) -> Result<Vec<ProviderSettings>, AppError>;
+    fn save_provider(
+        &self,
+        id: Option<ProviderId>,
+        draft: ProviderDraft,
+    ) -> Result<ProviderSettings, AppError>;
+    fn delete_provider(&self, id: ProviderId) -> Result<(), AppError>;
+    fn make_default(&self, id: ProviderId) -> Result<(), AppError>;
+    /// Sends a tiny request (through the gate) and lists models.
+    fn test_provider(&self, id: ProviderId) -> BoxFuture<'_, Result<ProviderTest, AppError>>;
+}
+
 /// Everything a server function may use, provided as Leptos context by the
 /// server binary.
 #[derive(Clone)]
@@ -59,6 +103,7 @@ pub struct Services {
     pub tracker: IssueTracker,
     pub system: Arc<dyn SystemInfo>,
     pub logs: Arc<dyn LogService>,
+    pub triage: Arc<dyn TriageService>,
 }
 
 /// The nonce of the current response's Content-Security-Policy, put in the

@@ -132,3 +132,65 @@ pub struct UploadReport {
     pub uploaded: Vec<UploadedFile>,
     pub refused: Vec<RefusedFile>,
 }
+
+/// One message of a triage conversation as the page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TriageMessage {
+    pub id: String,
+    pub role: tftsr_core::ai::Role,
+    pub content: String,
+    /// Which provider answered (assistant messages).
+    pub provider_label: String,
+    /// Set when the reply failed or the send was blocked.
+    pub error: Option<String>,
+    pub prompt_tokens: u32,
+    pub completion_tokens: u32,
+    pub created_at: tftsr_core::Timestamp,
+}
+
+/// A log file the conversation may use as evidence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceFile {
+    pub id: String,
+    pub name: String,
+    /// Only a redacted copy may be used; others are listed so the page can
+    /// say what is missing.
+    pub redacted: bool,
+    pub lines: Option<u64>,
+}
+
+/// A provider the triage page can pick.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderChoice {
+    pub id: String,
+    pub label: String,
+    pub is_default: bool,
+}
+
+/// Everything the triage page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TriageView {
+    pub conversation_id: Option<String>,
+    /// The provider of the conversation (or the default for a new one).
+    pub provider_id: Option<String>,
+    pub provider_label: String,
+    pub messages: Vec<TriageMessage>,
+    pub steps: Vec<tftsr_core::triage::WhyStep>,
+    pub question: String,
+    pub root_cause: Option<String>,
+    /// 1 to 5, 6 once the root cause is identified.
+    pub level: u8,
+    /// The reply being streamed, if one is.
+    pub pending: Option<String>,
+    pub evidence: Vec<EvidenceFile>,
+    pub providers: Vec<ProviderChoice>,
+}
+
+/// The outcome of "Test" on a provider.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderTest {
+    pub ok: bool,
+    pub message: String,
+    pub models: Vec<String>,
+    pub elapsed_ms: u64,
+}

@@ -11,6 +11,7 @@ use tftsr_core::IssueTracker;
 use crate::blobs::{BlobKey, BlobStore};
 use crate::clock::SystemClock;
 use crate::config::{Cli, Command, DataArgs, DbCommand, ServeArgs};
+use crate::credentials::Credentials;
 use crate::logs::Logs;
 use crate::secret::Secret;
 use crate::security::Policy;
@@ -18,6 +19,7 @@ use crate::store::key::{self, KeyError, KeyInputs, KeySource};
 use crate::store::migrate::{MigrationError, MigrationState};
 use crate::store::{DB_FILE, Database, OpenError};
 use crate::system::LocalSystem;
+use crate::triage::{TriageEngine, Triages};
 
 pub const ACCESS_TOKEN_ENV: &str = "TFTSR_ACCESS_TOKEN";
 const ACCESS_TOKEN_SETTING: &str = "access_token";
@@ -50,6 +52,8 @@ pub enum CliError {
     Blobs(String),
     #[error("{0}")]
     Input(String),
+    #[error("cannot start: {0}")]
+    Setup(String),
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -148,11 +152,25 @@ pub fn services(
     let blobs = BlobStore::open(&data_dir.join("blobs"), &blob_key(&db)?)
         .map_err(|e| CliError::Blobs(e.to_string()))?;
     let logs = Arc::new(Logs::new(db.clone(), blobs, clock.clone(), max_upload)?);
+    let credentials = Credentials::load_or_create(&db, clock.now())
+        .map_err(|e| CliError::Setup(e.to_string()))?;
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|_| CliError::Setup("the triage service needs a Tokio runtime".into()))?;
+    let engine = TriageEngine::new(
+        db.clone(),
+        logs.clone(),
+        clock.clone(),
+        credentials,
+        crate::triage::default_factory(),
+        runtime,
+    )
+    .map_err(|e| CliError::Setup(e.to_string()))?;
     Ok(AppParts {
         services: Services {
             tracker: IssueTracker::new(db.clone(), clock),
             system: Arc::new(LocalSystem { db, key_source }),
             logs: logs.clone(),
+            triage: Arc::new(Triages(Arc::new(engine))),
         },
         logs,
     })

@@ -18,6 +18,10 @@ pub enum AuditAction {
     LogRedacted,
     LogDeleted,
     PiiSettingsChanged,
+    /// A prompt went to an AI provider.
+    AiSend,
+    ProviderSaved,
+    ProviderDeleted,
 }
 
 impl AuditAction {
@@ -30,6 +34,9 @@ impl AuditAction {
             Self::LogRedacted => "log_redacted",
             Self::LogDeleted => "log_deleted",
             Self::PiiSettingsChanged => "pii_settings_changed",
+            Self::AiSend => "ai_send",
+            Self::ProviderSaved => "provider_saved",
+            Self::ProviderDeleted => "provider_deleted",
         }
     }
 }

@@ -22,6 +22,10 @@ pub enum TimelineEventKind {
     LogRedacted,
     /// A log file was removed.
     LogDeleted,
+    /// A why was answered and the next one opened.
+    WhyLevelAdvanced,
+    /// The 5 Whys reached the root cause.
+    RootCauseIdentified,
 }
 
 impl TimelineEventKind {
@@ -33,6 +37,8 @@ impl TimelineEventKind {
             Self::LogUploaded => "log_uploaded",
             Self::LogRedacted => "log_redacted",
             Self::LogDeleted => "log_deleted",
+            Self::WhyLevelAdvanced => "why_level_advanced",
+            Self::RootCauseIdentified => "root_cause_identified",
         }
     }
 
@@ -44,6 +50,8 @@ impl TimelineEventKind {
             "log_uploaded" => Some(Self::LogUploaded),
             "log_redacted" => Some(Self::LogRedacted),
             "log_deleted" => Some(Self::LogDeleted),
+            "why_level_advanced" => Some(Self::WhyLevelAdvanced),
+            "root_cause_identified" => Some(Self::RootCauseIdentified),
             _ => None,
         }
     }
@@ -56,6 +64,8 @@ impl TimelineEventKind {
             Self::LogUploaded => "Log uploaded",
             Self::LogRedacted => "Log redacted",
             Self::LogDeleted => "Log removed",
+            Self::WhyLevelAdvanced => "Why answered",
+            Self::RootCauseIdentified => "Root cause identified",
         }
     }
 }

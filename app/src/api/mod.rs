@@ -3,8 +3,10 @@
 
 pub mod issues;
 pub mod logs;
+pub mod providers;
 pub mod settings;
 pub mod system;
+pub mod triage;
 
 /// Parses an issue id from the wire.
 #[cfg(feature = "ssr")]

@@ -24,6 +24,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_logs",
         sql: include_str!("../../../migrations/0002_logs.sql"),
     },
+    Migration {
+        name: "0003_triage",
+        sql: include_str!("../../../migrations/0003_triage.sql"),
+    },
 ];
 
 impl Migration {

@@ -11,6 +11,7 @@
 //! (PBKDF2, 256,000 rounds) once, at start-up, and keeps a 32 MiB page cache,
 //! because a cache miss costs a page decryption and HMAC check.
 
+pub mod ai;
 pub mod issues;
 pub mod key;
 pub mod logs;

@@ -1,0 +1,74 @@
+//! AI providers in settings: list, add, edit, delete, test, pick the
+//! default. Keys go in, never out (only their last four characters).
+
+use leptos::prelude::*;
+use tftsr_core::ai::{ProviderDraft, ProviderSettings};
+
+use crate::AppError;
+use crate::wire::ProviderTest;
+
+#[cfg(feature = "ssr")]
+fn parse(id: &str) -> Result<tftsr_core::ai::ProviderId, AppError> {
+    tftsr_core::ai::ProviderId::parse(id.trim())
+        .ok_or_else(|| AppError::BadRequest("That is not a valid provider id.".into()))
+}
+
+#[server(prefix = "/api", endpoint = "list_providers")]
+pub async fn list_providers() -> Result<Vec<ProviderSettings>, AppError> {
+    crate::services::blocking(|s| s.triage.providers()).await
+}
+
+/// Adds (no `id`) or edits a provider. An empty `api_key` keeps the stored
+/// key unless `clear_key` is set.
+#[server(prefix = "/api", endpoint = "save_provider")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_provider(
+    id: Option<String>,
+    name: String,
+    kind: String,
+    base_url: String,
+    model: String,
+    api_key: Option<String>,
+    clear_key: Option<String>,
+    context_tokens: Option<String>,
+) -> Result<ProviderSettings, AppError> {
+    let id = match id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(parse(text)?),
+    };
+    let api_key = if clear_key.is_some_and(|c| !c.is_empty()) {
+        Some(String::new())
+    } else {
+        api_key.filter(|k| !k.trim().is_empty())
+    };
+    let draft = ProviderDraft {
+        name,
+        kind,
+        base_url,
+        model,
+        api_key,
+        context_tokens: context_tokens.unwrap_or_default(),
+    };
+    crate::services::blocking(move |s| s.triage.save_provider(id, draft)).await
+}
+
+#[server(prefix = "/api", endpoint = "delete_provider")]
+pub async fn delete_provider(id: String) -> Result<(), AppError> {
+    let id = parse(&id)?;
+    crate::services::blocking(move |s| s.triage.delete_provider(id)).await
+}
+
+#[server(prefix = "/api", endpoint = "make_default_provider")]
+pub async fn make_default_provider(id: String) -> Result<(), AppError> {
+    let id = parse(&id)?;
+    crate::services::blocking(move |s| s.triage.make_default(id)).await
+}
+
+/// Tries the provider: a tiny chat through the gate and, where the API can,
+/// the list of its models.
+#[server(prefix = "/api", endpoint = "test_provider")]
+pub async fn test_provider(id: String) -> Result<ProviderTest, AppError> {
+    let id = parse(&id)?;
+    let services = crate::services::services()?;
+    services.triage.test_provider(id).await
+}
