@@ -9,7 +9,7 @@ use crate::components::layout::Layout;
 use crate::pages::{
     dashboard::DashboardPage, issue_detail::IssueDetailPage, issues_list::IssuesPage,
     log_review::LogReviewPage, new_issue::NewIssuePage, not_found::NotFound,
-    security::SecurityPage, settings::SettingsPage,
+    security::SecurityPage, settings::SettingsPage, triage::TriagePage,
 };
 use crate::wire::Theme;
 
@@ -94,6 +94,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/issues/new") view=NewIssuePage ssr=SsrMode::Async />
                     <Route path=path!("/issues/:id") view=IssueDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/issues/:id/logs/:file") view=LogReviewPage ssr=SsrMode::Async />
+                    <Route path=path!("/issues/:id/triage") view=TriagePage ssr=SsrMode::Async />
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async />
                 </Routes>

@@ -4,4 +4,5 @@ pub mod badges;
 pub mod issue_form;
 pub mod layout;
 pub mod logs;
+pub mod providers;
 pub mod states;

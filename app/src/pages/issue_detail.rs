@@ -65,6 +65,9 @@ fn Detail(
                     })}
                 </div>
             </div>
+            <a class="button primary" href=format!("/issues/{}/triage", issue.id) data-testid="open-triage">
+                "Triage: 5 Whys"
+            </a>
         </header>
         <div class="detail-grid">
             <div>

@@ -8,3 +8,4 @@ pub mod new_issue;
 pub mod not_found;
 pub mod security;
 pub mod settings;
+pub mod triage;
