@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+pub mod web;
+
 use tftsr_core::{Clock, IssueDraft, IssueTracker, Timestamp};
 use tftsr_server::secret::Secret;
 use tftsr_server::store::{DB_FILE, Database};
