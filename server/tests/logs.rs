@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use tftsr_app::services::LogService;
 use tftsr_app::wire::PageAt;
 use tftsr_core::IssueId;
