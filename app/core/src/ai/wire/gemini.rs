@@ -287,10 +287,10 @@ impl ResponseReader {
             if part.get("thought").and_then(Value::as_bool) == Some(true) {
                 continue;
             }
-            if let Some(text) = part.get("text").and_then(Value::as_str) {
-                if !text.is_empty() {
-                    out.push(ChatEvent::Text { delta: text.into() });
-                }
+            if let Some(text) = part.get("text").and_then(Value::as_str)
+                && !text.is_empty()
+            {
+                out.push(ChatEvent::Text { delta: text.into() });
             }
             if let Some(call) = part.get("functionCall") {
                 let name = call

@@ -321,18 +321,22 @@ fn parse_seconds_suffix(text: &str) -> Option<Duration> {
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)))
 }
 
+/// Text from outside (a provider's error, a transport error) fit to put in
+/// a message: one line, no control characters, at most 300 characters.
+pub fn quote_text(text: &str) -> String {
+    quote(text)
+}
+
 /// Provider text fit to quote: one line, no control characters, at most
 /// [`QUOTE_MAX`] characters.
 pub(crate) fn quote(text: &str) -> String {
     let mut out = String::new();
-    let mut count = 0;
-    for c in text.trim().chars() {
+    for (count, c) in text.trim().chars().enumerate() {
         if count == QUOTE_MAX {
             out.push('…');
             break;
         }
         out.push(if c.is_control() { ' ' } else { c });
-        count += 1;
     }
     out
 }

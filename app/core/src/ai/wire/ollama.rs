@@ -236,7 +236,12 @@ impl StreamDecoder for Decoder {
     fn finish(&mut self) -> Result<Vec<ChatEvent>, ProviderError> {
         let mut out = Vec::new();
         if let Some(line) = self.lines.finish(LABEL)? {
-            self.line(&line, &mut out)?;
+            // A last line without its newline counts if it is whole JSON;
+            // half a line means the stream was cut.
+            if !self.done && !line.trim().is_empty() {
+                let value: Value = serde_json::from_str(&line).map_err(|_| cut_off(LABEL))?;
+                self.done = self.reader.read(&value, &mut out)?;
+            }
         }
         if !self.done {
             return Err(cut_off(LABEL));
@@ -366,8 +371,12 @@ impl PullDecoder {
     /// The body ended: an error unless the pull reported `success`.
     pub fn finish(&mut self) -> Result<Vec<PullProgress>, ProviderError> {
         let mut out = Vec::new();
-        if let Some(line) = self.lines.finish(LABEL)? {
-            self.line(&line, &mut out)?;
+        if let Some(line) = self.lines.finish(LABEL)?
+            && !self.succeeded
+            && !line.trim().is_empty()
+        {
+            let value: Value = serde_json::from_str(&line).map_err(|_| cut_off(LABEL))?;
+            self.value(value, &mut out)?;
         }
         if !self.succeeded {
             return Err(cut_off(LABEL));
@@ -380,6 +389,10 @@ impl PullDecoder {
             return Ok(());
         }
         let value: Value = parse_json(LABEL, line.as_bytes(), "a progress line")?;
+        self.value(value, out)
+    }
+
+    fn value(&mut self, value: Value, out: &mut Vec<PullProgress>) -> Result<(), ProviderError> {
         if value.get("error").is_some() {
             return Err(classify(
                 LABEL,

@@ -180,10 +180,10 @@ fn message_json(flavor: Flavor, message: &ChatMessage) -> Value {
                 "tool_call_id".into(),
                 json!(id(message.tool_call_id.as_deref().unwrap_or_default())),
             );
-            if flavor == Flavor::Mistral {
-                if let Some(name) = &message.tool_name {
-                    out.insert("name".into(), json!(name));
-                }
+            if flavor == Flavor::Mistral
+                && let Some(name) = &message.tool_name
+            {
+                out.insert("name".into(), json!(name));
             }
             out.insert("content".into(), json!(message.content));
             Value::Object(out)
