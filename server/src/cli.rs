@@ -161,7 +161,10 @@ pub fn services(
         logs.clone(),
         clock.clone(),
         credentials,
-        crate::triage::default_factory(),
+        crate::triage::http_factory(
+            crate::providers::HttpClient::new(crate::providers::ClientConfig::default())
+                .map_err(|e| CliError::Setup(e.to_string()))?,
+        ),
         runtime,
     )
     .map_err(|e| CliError::Setup(e.to_string()))?;

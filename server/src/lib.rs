@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod logs;
+pub mod providers;
 pub mod scan_cli;
 pub mod secret;
 pub mod security;

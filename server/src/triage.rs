@@ -946,10 +946,46 @@ impl ChatProvider for BuiltinProvider {
     }
 }
 
+/// A provider that cannot be built (say, a stored base URL the client
+/// refuses); every call reports why.
+struct Unusable(ProviderError);
+
+impl ChatProvider for Unusable {
+    fn label(&self) -> &str {
+        "Unusable provider"
+    }
+
+    fn chat(
+        &self,
+        _request: ChatRequest,
+    ) -> BoxFuture<'_, Result<tftsr_core::ai::ChatStream, ProviderError>> {
+        let e = self.0.clone();
+        Box::pin(async move { Err(e) })
+    }
+
+    fn list_models(&self) -> BoxFuture<'_, Result<Vec<tftsr_core::ai::ModelInfo>, ProviderError>> {
+        let e = self.0.clone();
+        Box::pin(async move { Err(e) })
+    }
+}
+
 /// The provider factory: the built-in analyst, and each remote kind over
-/// the hardened HTTP client.
-pub fn default_factory() -> ProviderFactory {
-    Arc::new(|_settings: &ProviderSettings, _key: Option<Secret>| {
-        Arc::new(BuiltinProvider) as Arc<dyn ChatProvider>
+/// one shared hardened HTTP client.
+pub fn http_factory(client: crate::providers::HttpClient) -> ProviderFactory {
+    Arc::new(move |settings: &ProviderSettings, key: Option<Secret>| {
+        if settings.kind == ProviderKind::Builtin {
+            return Arc::new(BuiltinProvider) as Arc<dyn ChatProvider>;
+        }
+        let model = (!settings.model.is_empty()).then(|| settings.model.clone());
+        match crate::providers::HttpProvider::with_client(
+            client.clone(),
+            settings.kind,
+            &settings.base_url,
+            model,
+            key,
+        ) {
+            Ok(p) => Arc::new(p) as Arc<dyn ChatProvider>,
+            Err(e) => Arc::new(Unusable(e)) as Arc<dyn ChatProvider>,
+        }
     })
 }

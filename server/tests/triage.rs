@@ -4,10 +4,12 @@
 //! how provider keys are kept.
 
 mod common;
+mod fake_llm;
 
 use std::sync::Arc;
 
 use common::web::*;
+use fake_llm::{FakeServer, Reply};
 use tftsr_app::AppError;
 use tftsr_app::services::{LogService, TriageService};
 use tftsr_core::IssueStore;
@@ -303,4 +305,192 @@ async fn provider_keys_are_write_only_and_validated() {
             .expect("join")
             .is_err()
     );
+}
+
+const SECRETS_SAMPLE: &str =
+    include_str!("../../app/core/testdata/samples/09_ci_pipeline_secret_leak.log");
+
+/// An OpenAI-style streamed reply that answers why 1 in the structured form.
+fn streamed_answer() -> Reply {
+    let block = "```triage\\n{\\\"why\\\": 1, \\\"answer\\\": \\\"Repeated failed logins locked the account.\\\", \\\"evidence\\\": [\\\"auth.log:12\\\"], \\\"next_question\\\": \\\"Why were there so many failed logins?\\\", \\\"root_cause\\\": null}\\n```";
+    Reply::sse(&[
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"The lockouts follow a burst \"},\"finish_reason\":null}]}\n\n",
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"of failed logins.\\n\\n\"},\"finish_reason\":null}]}\n\n",
+        &format!(
+            "data: {{\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{block}\"}},\"finish_reason\":null}}]}}\n\n"
+        ),
+        "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":812,\"completion_tokens\":64,\"total_tokens\":876}}\n\ndata: [DONE]\n\n",
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_triage_sends_only_redacted_evidence_and_is_audited() {
+    let h = harness();
+    let (_, report) = upload(
+        &h,
+        &[
+            ("auth.log", SAMPLE.as_bytes()),
+            ("ci.log", SECRETS_SAMPLE.as_bytes()),
+        ],
+    )
+    .await;
+    for id in uploaded_ids(&report) {
+        assert_eq!(scanned(&h.logs, id).await.state, LogState::Review);
+        blocking(&h.logs, move |l| l.apply(id))
+            .await
+            .expect("apply");
+    }
+    // Every value the engine finds in the originals: none may leave.
+    let scanner = h.logs.scanner();
+    let mut originals: Vec<String> = Vec::new();
+    for text in [SAMPLE, SECRETS_SAMPLE] {
+        for span in scanner.scan(text) {
+            originals.push(text[span.start..span.end].to_owned());
+        }
+    }
+    originals.sort();
+    originals.dedup();
+    assert!(originals.len() > 20, "{}", originals.len());
+
+    let fake = FakeServer::start(vec![streamed_answer()]).await;
+    let triage = h.services.triage.clone();
+    let t = triage.clone();
+    let url = fake.url("/v1");
+    let provider = tokio::task::spawn_blocking(move || {
+        t.save_provider(
+            None,
+            ProviderDraft {
+                name: "Local vLLM".into(),
+                kind: "openai".into(),
+                base_url: url,
+                model: "qwen-test".into(),
+                api_key: Some("sk-local-test-key-7777".into()),
+                context_tokens: "32000".into(),
+            },
+        )
+    })
+    .await
+    .expect("join")
+    .expect("saved");
+    let issue = h.issue;
+    let t = triage.clone();
+    tokio::task::spawn_blocking(move || {
+        t.send(
+            issue,
+            "It started right after the 02:00 maintenance window.".into(),
+            Some(provider.id),
+        )
+    })
+    .await
+    .expect("join")
+    .expect("send");
+    triage.wait_idle(issue).await;
+
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    let sent = &requests[0];
+    assert_eq!(sent.uri, "/v1/chat/completions");
+    assert_eq!(
+        sent.header("authorization"),
+        Some("Bearer sk-local-test-key-7777")
+    );
+    let body = sent.body().to_string();
+    assert_eq!(sent.body()["model"], "qwen-test");
+    assert_eq!(sent.body()["stream"], true);
+    assert!(
+        body.contains("auth.log") && body.contains("ci.log"),
+        "both redacted logs are evidence"
+    );
+    assert!(
+        body.contains("[IPV4_"),
+        "placeholders stand in for addresses"
+    );
+    assert!(body.contains("02:00 maintenance window"));
+    for value in &originals {
+        let escaped = serde_json::to_string(value).expect("json");
+        let escaped = &escaped[1..escaped.len() - 1];
+        assert!(
+            !body.contains(value.as_str()) && !body.contains(escaped),
+            "an original value left the machine: {value:?}"
+        );
+    }
+
+    // The streamed reply was parsed into why 1 and shown without its block.
+    let v = view(&triage, issue);
+    assert_eq!(v.steps.len(), 1, "{:#?}", v.messages);
+    assert_eq!(
+        v.steps[0].answer,
+        "Repeated failed logins locked the account."
+    );
+    assert_eq!(v.question, "Why were there so many failed logins?");
+    let reply = v.messages.last().expect("reply");
+    assert_eq!(
+        reply.content,
+        "The lockouts follow a burst of failed logins."
+    );
+    assert_eq!((reply.prompt_tokens, reply.completion_tokens), (812, 64));
+    assert_eq!(reply.provider_label, "Local vLLM");
+
+    // One ai_send audit entry with the payload's hash and the files used.
+    let audit = h.t.db.recent_audit(50).expect("audit");
+    let sends: Vec<_> = audit.iter().filter(|a| a.action == "ai_send").collect();
+    assert_eq!(sends.len(), 1);
+    let details = &sends[0].details;
+    assert_eq!(details["model"], "qwen-test");
+    assert_eq!(details["provider"], "openai");
+    assert_eq!(details["payload_sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(details["log_files"].as_array().map(Vec::len), Some(2));
+    assert!(
+        !serde_json::to_string(&audit)
+            .expect("json")
+            .contains("sk-local-test-key")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_provider_gives_a_clear_error_and_keeps_the_conversation() {
+    let h = harness();
+    let fake = FakeServer::start(vec![Reply::json(
+        401,
+        serde_json::json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}),
+    )])
+    .await;
+    let triage = h.services.triage.clone();
+    let t = triage.clone();
+    let url = fake.url("/v1");
+    let provider = tokio::task::spawn_blocking(move || {
+        t.save_provider(
+            None,
+            ProviderDraft {
+                name: "Wrong key".into(),
+                kind: "openai".into(),
+                base_url: url,
+                model: "m".into(),
+                api_key: Some("sk-wrong-0000".into()),
+                context_tokens: String::new(),
+            },
+        )
+    })
+    .await
+    .expect("join")
+    .expect("saved");
+    let issue = h.issue;
+    let t = triage.clone();
+    tokio::task::spawn_blocking(move || {
+        t.send(issue, "Why did it fail?".into(), Some(provider.id))
+    })
+    .await
+    .expect("join")
+    .expect("send");
+    triage.wait_idle(issue).await;
+    let v = view(&triage, issue);
+    assert_eq!(v.messages.len(), 2);
+    let error = v.messages[1]
+        .error
+        .as_deref()
+        .expect("an error on the reply");
+    assert!(error.contains("API key"), "{error}");
+    assert!(!error.contains("sk-wrong"), "{error}");
+    assert!(v.steps.is_empty());
+    assert_eq!(v.pending, None);
 }

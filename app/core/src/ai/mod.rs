@@ -10,6 +10,7 @@
 
 mod chat;
 mod provider;
+pub mod wire;
 
 pub use chat::{
     BoxFuture, ChatEvent, ChatMessage, ChatProvider, ChatRequest, ChatStream, FinishReason,
