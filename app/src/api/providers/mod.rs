@@ -2,7 +2,7 @@
 //! default. Keys go in, never out (only their last four characters).
 
 use leptos::prelude::*;
-use tftsr_core::ai::{ProviderDraft, ProviderSettings};
+use tftsr_core::ai::ProviderSettings;
 
 use crate::AppError;
 use crate::wire::ProviderTest;
@@ -41,7 +41,7 @@ pub async fn save_provider(
     } else {
         api_key.filter(|k| !k.trim().is_empty())
     };
-    let draft = ProviderDraft {
+    let draft = tftsr_core::ai::ProviderDraft {
         name,
         kind,
         base_url,
