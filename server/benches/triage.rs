@@ -22,7 +22,9 @@ use axum::body::Body;
 use axum::response::Response;
 use axum::routing::post;
 use futures_util::StreamExt;
-use tftsr_core::ai::{ChatEvent, ChatMessage, ChatProvider, ChatRequest, ProviderDraft, ProviderKind};
+use tftsr_core::ai::{
+    ChatEvent, ChatMessage, ChatProvider, ChatRequest, ProviderDraft, ProviderKind,
+};
 use tftsr_core::{Clock, IssueDraft, IssueTracker};
 use tftsr_server::clock::SystemClock;
 use tftsr_server::providers::{ClientConfig, HttpClient, HttpProvider};
@@ -39,7 +41,10 @@ async fn fake(arrivals: Arc<Mutex<Vec<Instant>>>) -> SocketAddr {
         post(move || {
             let arrivals = arrivals.clone();
             async move {
-                arrivals.lock().unwrap_or_else(|p| p.into_inner()).push(Instant::now());
+                arrivals
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(Instant::now());
                 let chunks = futures_util::stream::iter([FIRST, REST]).then(|c| async move {
                     if c == REST {
                         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -53,7 +58,9 @@ async fn fake(arrivals: Arc<Mutex<Vec<Instant>>>) -> SocketAddr {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr
@@ -72,19 +79,26 @@ fn stats(label: &str, mut samples: Vec<Duration>) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let runs: usize = std::env::var("TFTSR_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    let runs: usize = std::env::var("TFTSR_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
     let arrivals = Arc::new(Mutex::new(Vec::new()));
     let addr = fake(arrivals.clone()).await;
     let client = HttpClient::new(ClientConfig::default()).expect("client");
     let body = serde_json::json!({"model": "m", "stream": true, "messages": [{"role": "user", "content": "Why?"}]});
 
-    let raw_client = reqwest::Client::builder().no_proxy().build().expect("reqwest");
+    let raw_client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("reqwest");
     let mut raw = Vec::new();
     for _ in 0..runs {
         let started = Instant::now();
         let res = raw_client
             .post(format!("http://{addr}/v1/chat/completions"))
-            .json(&body)
+            .header("content-type", "application/json")
+            .body(body.to_string())
             .send()
             .await
             .expect("send");
@@ -165,10 +179,16 @@ async fn main() {
         let before = arrivals.lock().unwrap_or_else(|p| p.into_inner()).len();
         let t = triage.clone();
         let started = Instant::now();
-        tokio::task::spawn_blocking(move || t.send(issue, "It began after the deploy.".into(), Some(provider_id)))
-            .await
-            .expect("join")
-            .expect("send");
+        tokio::task::spawn_blocking(move || {
+            t.send(
+                issue,
+                "It began after the deploy.".into(),
+                Some(provider_id),
+            )
+        })
+        .await
+        .expect("join")
+        .expect("send");
         triage.wait_idle(issue).await;
         let arrived = arrivals.lock().unwrap_or_else(|p| p.into_inner())[before];
         engine.push(arrived.duration_since(started));

@@ -227,10 +227,10 @@ fn Composer(
     let input = NodeRef::<html::Textarea>::new();
     // Clear the box once a message went through.
     Effect::new(move |_| {
-        if matches!(actions.send.value().get(), Some(Ok(()))) {
-            if let Some(el) = input.get_untracked() {
-                el.set_value("");
-            }
+        if matches!(actions.send.value().get(), Some(Ok(())))
+            && let Some(el) = input.get_untracked()
+        {
+            el.set_value("");
         }
     });
     let placeholder = if done {
