@@ -151,14 +151,14 @@ fn ProviderForm(provider: Option<ProviderSettings>, actions: Actions) -> impl In
     };
     view! {
         <ActionForm action=actions.save attr:class="provider-form">
-            <input type="hidden" name="id" value=id />
+            <input type="hidden" name="form[id]" value=id />
             <label for=field("name")>"Name"
-                <input id=field("name") name="name" required=true maxlength="80"
+                <input id=field("name") name="form[name]" required=true maxlength="80"
                     value=provider.as_ref().map(|p| p.name.clone()).unwrap_or_default() data-testid="provider-name" />
                 {error_for("name")}
             </label>
             <label for=field("kind")>"API"
-                <select id=field("kind") name="kind" data-testid="provider-kind">
+                <select id=field("kind") name="form[kind]" data-testid="provider-kind">
                     {ProviderKind::ALL.iter().filter(|k| k.is_remote()).map(|k| view! {
                         <option value=k.as_str() selected=*k == kind>{k.label()}</option>
                     }).collect_view()}
@@ -166,24 +166,24 @@ fn ProviderForm(provider: Option<ProviderSettings>, actions: Actions) -> impl In
                 {error_for("kind")}
             </label>
             <label for=field("base_url")>"Base URL"
-                <input id=field("base_url") name="base_url" type="url" placeholder="default for the API"
+                <input id=field("base_url") name="form[base_url]" type="url" placeholder="default for the API"
                     value=provider.as_ref().map(|p| p.base_url.clone()).unwrap_or_default() data-testid="provider-url" />
                 {error_for("base_url")}
             </label>
             <label for=field("model")>"Model"
-                <input id=field("model") name="model" required=true
+                <input id=field("model") name="form[model]" required=true
                     value=provider.as_ref().map(|p| p.model.clone()).unwrap_or_default() data-testid="provider-model" />
                 {error_for("model")}
             </label>
             <label for=field("api_key")>{if has_key { "API key (leave empty to keep the stored one)" } else { "API key" }}
-                <input id=field("api_key") name="api_key" type="password" autocomplete="off" data-testid="provider-key" />
+                <input id=field("api_key") name="form[api_key]" type="password" autocomplete="off" data-testid="provider-key" />
                 {error_for("api_key")}
             </label>
             {has_key.then(|| view! {
-                <label><input type="checkbox" name="clear_key" value="1" />" Remove the stored key"</label>
+                <label><input type="checkbox" name="form[clear_key]" value="1" />" Remove the stored key"</label>
             })}
             <label for=field("context")>"Context size (tokens)"
-                <input id=field("context") name="context_tokens" inputmode="numeric" placeholder="default for the API"
+                <input id=field("context") name="form[context_tokens]" inputmode="numeric" placeholder="default for the API"
                     value=provider.as_ref().map(|p| p.context_tokens.to_string()).unwrap_or_default() />
                 {error_for("context_tokens")}
             </label>

@@ -18,36 +18,45 @@ pub async fn list_providers() -> Result<Vec<ProviderSettings>, AppError> {
     crate::services::blocking(|s| s.triage.providers()).await
 }
 
-/// Adds (no `id`) or edits a provider. An empty `api_key` keeps the stored
-/// key unless `clear_key` is set.
+/// The add/edit form. An empty `api_key` keeps the stored key unless
+/// `clear_key` is set; an empty `id` adds a provider.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProviderForm {
+    #[serde(default)]
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    #[serde(default)]
+    pub base_url: String,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub api_key: String,
+    #[serde(default)]
+    pub clear_key: Option<String>,
+    #[serde(default)]
+    pub context_tokens: String,
+}
+
+/// Adds or edits a provider.
 #[server(prefix = "/api", endpoint = "save_provider")]
-#[allow(clippy::too_many_arguments)]
-pub async fn save_provider(
-    id: Option<String>,
-    name: String,
-    kind: String,
-    base_url: String,
-    model: String,
-    api_key: Option<String>,
-    clear_key: Option<String>,
-    context_tokens: Option<String>,
-) -> Result<ProviderSettings, AppError> {
-    let id = match id.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => Some(parse(text)?),
+pub async fn save_provider(form: ProviderForm) -> Result<ProviderSettings, AppError> {
+    let id = match form.id.trim() {
+        "" => None,
+        text => Some(parse(text)?),
     };
-    let api_key = if clear_key.is_some_and(|c| !c.is_empty()) {
+    let api_key = if form.clear_key.is_some_and(|c| !c.is_empty()) {
         Some(String::new())
     } else {
-        api_key.filter(|k| !k.trim().is_empty())
+        Some(form.api_key).filter(|k| !k.trim().is_empty())
     };
     let draft = tftsr_core::ai::ProviderDraft {
-        name,
-        kind,
-        base_url,
-        model,
+        name: form.name,
+        kind: form.kind,
+        base_url: form.base_url,
+        model: form.model,
         api_key,
-        context_tokens: context_tokens.unwrap_or_default(),
+        context_tokens: form.context_tokens,
     };
     crate::services::blocking(move |s| s.triage.save_provider(id, draft)).await
 }
