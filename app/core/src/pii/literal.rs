@@ -40,12 +40,22 @@ impl Anchored {
         &self,
         text: &str,
         mut candidates: Vec<usize>,
-        mut found: impl FnMut(usize, usize),
+        found: impl FnMut(usize, usize),
     ) {
         candidates.sort_unstable();
         candidates.dedup();
+        self.find_at_sorted(text, &candidates, found);
+    }
+
+    /// [`Anchored::find_at`] for `candidates` already in increasing order.
+    pub(crate) fn find_at_sorted(
+        &self,
+        text: &str,
+        candidates: &[usize],
+        mut found: impl FnMut(usize, usize),
+    ) {
         let mut resume = 0;
-        for start in candidates {
+        for &start in candidates {
             if start < resume {
                 continue;
             }

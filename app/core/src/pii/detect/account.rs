@@ -12,7 +12,7 @@ use regex::Regex;
 use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
-use crate::pii::prefilter::{LineFeatures, feature};
+use crate::pii::prefilter::{Prefilter, for_each_run};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_word_byte};
 
@@ -139,7 +139,7 @@ impl AccountDetector {
         })
     }
 
-    pub(crate) fn detect(&self, text: &str, lines: &LineFeatures, out: &mut Vec<Candidate>) {
+    pub(crate) fn detect(&self, text: &str, prefilter: &Prefilter, out: &mut Vec<Candidate>) {
         for caps in self.formats.captures_iter(text) {
             // Exactly one alternative matched, and each has one group.
             let (Some(whole), Some(name)) = (caps.get(0), caps.iter().skip(1).flatten().next())
@@ -181,10 +181,12 @@ impl AccountDetector {
                 push_name(text, start, at, true, out);
             }
         }
-        // `DOMAIN\user` has no letter to jump to, but needs a backslash.
-        for range in lines.ranges(feature::BACKSLASH) {
-            let base = range.start;
-            for caps in self.domain_user.captures_iter(&text[range]) {
+        // `DOMAIN\user` has no letter to jump to, but needs a backslash; it
+        // is looked for only in the run of the bytes it is made of around
+        // each (see [`crate::pii::prefilter`]).
+        for_each_run(text, &prefilter.backslashes, is_domain_user_byte, |run| {
+            let base = run.start;
+            for caps in self.domain_user.captures_iter(&text[run]) {
                 let (Some(whole), Some(domain), Some(name)) =
                     (caps.get(0), caps.get(1), caps.get(2))
                 else {
@@ -196,8 +198,13 @@ impl AccountDetector {
                 }
                 push_name(text, base + name.start(), base + name.end(), false, out);
             }
-        }
+        });
     }
+}
+
+/// The bytes a match of `domain_user` is made of.
+const fn is_domain_user_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$' | b'-' | b'\\')
 }
 
 /// Reports `text[start..end]` unless it is not a name after all.
@@ -275,7 +282,7 @@ mod tests {
     fn found(text: &str) -> Vec<&str> {
         let detector = AccountDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &LineFeatures::new(text), &mut out);
+        detector.detect(text, &Prefilter::new(text), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.dedup_by_key(|c| (c.start, c.end));
         out.iter().map(|c| &text[c.start..c.end]).collect()

@@ -20,7 +20,7 @@ use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
 use crate::pii::literal::Anchored;
-use crate::pii::prefilter::{LineFeatures, feature};
+use crate::pii::prefilter::{Prefilter, for_each_line};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, line_end, line_start};
 
@@ -113,19 +113,19 @@ impl HostDetector {
         })
     }
 
-    /// Syslog headers are looked for only on lines that start like one;
-    /// see [`crate::pii::prefilter`].
-    pub(crate) fn detect(&self, text: &str, lines: &LineFeatures, out: &mut Vec<Candidate>) {
+    /// Syslog headers are looked for only on lines that start like one,
+    /// DHCP clients only on lines with a MAC address; see
+    /// [`crate::pii::prefilter`].
+    pub(crate) fn detect(&self, text: &str, prefilter: &Prefilter, out: &mut Vec<Candidate>) {
         let mut found: Vec<(usize, usize)> = Vec::new();
         // A header starts a line, so it is tried, anchored, at the start
         // of each line that may hold one; the pattern cannot cross a line
         // break, so the next line start is never inside a match.
         let mut headers = Vec::new();
-        self.syslog_header.find_at(
-            text,
-            lines.line_starts(feature::SYSLOG_START).collect(),
-            |start, end| headers.push((start, &text[start..end])),
-        );
+        self.syslog_header
+            .find_at_sorted(text, &prefilter.syslog_lines, |start, end| {
+                headers.push((start, &text[start..end]));
+            });
         for (header_start, header) in headers {
             // The host is read from the matched header by its position, which
             // is much cheaper than asking the engine for capture groups.
@@ -152,16 +152,28 @@ impl HostDetector {
             let accept = has_labels && is_internal_fqdn(text, start, m.end());
             push_if(text, start, m.end(), accept, &mut found);
         }
-        for rule in [&self.windows_field, &self.dhcp_client] {
-            for caps in rule.captures_iter(text) {
-                let Some(host) = caps.name("host") else {
-                    continue;
-                };
+        let mut push_named = |caps: regex::Captures<'_>, base: usize| {
+            if let Some(host) = caps.name("host") {
                 let name = host.as_str().trim_end_matches('.');
-                let end = host.start() + name.len();
-                push_if(text, host.start(), end, is_named_host(name), &mut found);
+                let start = base + host.start();
+                push_if(
+                    text,
+                    start,
+                    start + name.len(),
+                    is_named_host(name),
+                    &mut found,
+                );
             }
+        };
+        for caps in self.windows_field.captures_iter(text) {
+            push_named(caps, 0);
         }
+        // Every match holds a MAC address, and none crosses a line.
+        for_each_line(text, &prefilter.mac, |line| {
+            for caps in self.dhcp_client.captures_iter(&text[line.clone()]) {
+                push_named(caps, line.start);
+            }
+        });
         propagate_within_lines(text, &mut found);
         out.extend(
             found
@@ -375,7 +387,7 @@ mod tests {
     fn found_with(text: &str, domains: &[String]) -> Vec<String> {
         let detector = HostDetector::new(domains).expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &LineFeatures::new(text), &mut out);
+        detector.detect(text, &Prefilter::new(text), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.dedup_by_key(|c| (c.start, c.end));
         out.iter()
