@@ -42,6 +42,9 @@ pub(crate) struct Prefilter {
     pub(crate) syslog_lines: Vec<usize>,
     /// Every backslash (`DOMAIN\user`).
     pub(crate) backslashes: Vec<usize>,
+    /// Every `@` (e-mail addresses, `ssh name@host`, PostgreSQL's
+    /// `user@db` prefix).
+    pub(crate) at_signs: Vec<usize>,
 }
 
 impl Prefilter {
@@ -54,6 +57,7 @@ impl Prefilter {
             digit_groups: Vec::new(),
             syslog_lines: Vec::new(),
             backslashes: memchr::memchr_iter(b'\\', bytes).collect(),
+            at_signs: memchr::memchr_iter(b'@', bytes).collect(),
         };
         found.find_shapes(bytes);
         // Every check reads a few bytes from the line's start (more than

@@ -265,25 +265,31 @@ pub(crate) fn looks_like_pod_name(name: &str) -> bool {
         || suffix.bytes().any(|b| b.is_ascii_digit())
 }
 
+/// Whether `name` is one of `words`, ignoring ASCII case.
+fn is_one_of(name: &str, words: &[&str]) -> bool {
+    words.iter().any(|word| word.eq_ignore_ascii_case(name))
+}
+
+/// Whether `name` ends with `suffix`, ignoring ASCII case.
+fn ends_with_ignore_case(name: &str, suffix: &str) -> bool {
+    name.len() >= suffix.len()
+        && name.as_bytes()[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
 fn is_syslog_host(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
     !looks_like_pod_name(name)
         && !is_ip_like(name)
-        && !LEVEL_WORDS.contains(&lower.as_str())
-        && !matches!(lower.as_str(), "-" | "localhost" | "localhost.localdomain")
+        && !is_one_of(name, LEVEL_WORDS)
+        && !is_one_of(name, &["-", "localhost", "localhost.localdomain"])
 }
 
 /// A name given in a field that can only hold a machine name.
 fn is_named_host(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
     !name.is_empty()
         && !is_ip_like(name)
         && !looks_like_pod_name(name)
-        && !matches!(
-            lower.as_str(),
-            "-" | "localhost" | "unknown" | "null" | "none" | "n/a"
-        )
-        && !lower.ends_with("cluster.local")
+        && !is_one_of(name, &["-", "localhost", "unknown", "null", "none", "n/a"])
+        && !ends_with_ignore_case(name, "cluster.local")
 }
 
 /// A machine name given as a value of a loosely named key (`host=`,
@@ -316,12 +322,15 @@ fn is_internal_fqdn(text: &str, start: usize, end: usize) -> bool {
         Some(b'.') => !byte_at(text, end + 1).is_some_and(|b| b.is_ascii_alphanumeric()),
         Some(_) => true,
     };
-    let lower = text[start..end].to_ascii_lowercase();
+    let name = &text[start..end];
     before_ok
         && after_ok
-        && !lower.ends_with("cluster.local")
-        && !lower.starts_with("localhost")
-        && lower != "metadata.google.internal"
+        && !ends_with_ignore_case(name, "cluster.local")
+        && !name
+            .as_bytes()
+            .get(..9)
+            .is_some_and(|head| head.eq_ignore_ascii_case(b"localhost"))
+        && !name.eq_ignore_ascii_case("metadata.google.internal")
 }
 
 /// Reports the other mentions, on the same line, of machines already found
