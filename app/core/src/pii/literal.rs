@@ -70,6 +70,33 @@ impl Anchored {
     }
 }
 
+impl Anchored {
+    /// [`Anchored::find_at`] with the match's capture groups, relative to
+    /// `text[start..]` (`start` is the first argument of `found`).
+    pub(crate) fn captures_at(
+        &self,
+        text: &str,
+        mut candidates: Vec<usize>,
+        mut found: impl FnMut(usize, regex::Captures<'_>),
+    ) {
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut resume = 0;
+        for start in candidates {
+            if start < resume {
+                continue;
+            }
+            let Some(rest) = text.get(start..) else {
+                continue;
+            };
+            if let Some(caps) = self.regex.captures(rest) {
+                resume = start + caps.get(0).map_or(0, |m| m.end());
+                found(start, caps);
+            }
+        }
+    }
+}
+
 /// Calls `found` with the index of every `a` or `b` byte in `bytes`, in
 /// order. Eight bytes at a time: cheaper than `memchr2` when the bytes are
 /// frequent (a `:` every few dozen bytes of a log).

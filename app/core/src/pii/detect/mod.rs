@@ -103,9 +103,10 @@ impl BuiltinDetectors {
         let prefilter = Prefilter::new(text);
         self.network.detect(text, &prefilter, out);
         self.email.detect(text, out);
-        self.numbers.detect(text, &prefilter, out);
-        self.secrets.detect(text, out);
-        self.keyed.detect(text, out);
+        let keys = keyed::KeyStarts::new(text);
+        self.numbers.detect(text, &prefilter, &keys, out);
+        self.secrets.detect(text, &keys, out);
+        self.keyed.detect(text, &keys, out);
         self.account.detect(text, &prefilter, out);
         if enabled(PiiType::Hostname) {
             self.host.detect(text, &prefilter, out);

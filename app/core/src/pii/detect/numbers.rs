@@ -20,8 +20,10 @@ use std::ops::Range;
 use regex::Regex;
 
 use super::compile;
+use super::keyed::KeyStarts;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
+use crate::pii::literal::Anchored;
 use crate::pii::prefilter::{Prefilter, for_each_run};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_word_byte};
@@ -31,8 +33,9 @@ pub(crate) struct NumberDetector {
     /// preference at a given start.
     digit_groups: Regex,
     international_phone: Regex,
-    /// `ssn: 123-45-6789`, any letter case.
-    keyed_ssn: Regex,
+    /// `ssn: 123-45-6789`, any letter case; tried only where
+    /// [`KeyStarts`] found such a key.
+    keyed_ssn: Anchored,
 }
 
 impl NumberDetector {
@@ -54,7 +57,7 @@ impl NumberDetector {
             )?,
             // ASCII-case-insensitive, so that no lower-cased copy of the
             // text is needed (and `ſ` does not pass for `s`).
-            keyed_ssn: compile(
+            keyed_ssn: Anchored::new(
                 "ssn",
                 "(?i-u:ssn|social[_ -]?security(?:[_ -]?(?:number|no))?)[\"']?[ \\t]*[:=][ \\t]*[\"']?([0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4})",
             )?,
@@ -63,23 +66,25 @@ impl NumberDetector {
 
     /// Digit groups are searched only around the shapes `prefilter` found;
     /// see [`crate::pii::prefilter`].
-    pub(crate) fn detect(&self, text: &str, prefilter: &Prefilter, out: &mut Vec<Candidate>) {
+    pub(crate) fn detect(
+        &self,
+        text: &str,
+        prefilter: &Prefilter,
+        keys: &KeyStarts,
+        out: &mut Vec<Candidate>,
+    ) {
         for_each_run(text, &prefilter.digit_groups, is_digit_group_byte, |run| {
             self.detect_digit_groups(text, run, out);
         });
         self.detect_international_phones(text, out);
-        for caps in self.keyed_ssn.captures_iter(text) {
-            let Some(value) = caps.get(1) else { continue };
-            if number_bounded(text, value.start(), value.end()) && is_assignable_ssn(value.as_str())
-            {
-                out.push(Candidate::new(
-                    PiiType::Ssn,
-                    value.start(),
-                    value.end(),
-                    rank::SSN,
-                ));
-            }
-        }
+        self.keyed_ssn
+            .captures_at(text, keys.ssn.clone(), |base, caps| {
+                let Some(value) = caps.get(1) else { return };
+                let (start, end) = (base + value.start(), base + value.end());
+                if number_bounded(text, start, end) && is_assignable_ssn(value.as_str()) {
+                    out.push(Candidate::new(PiiType::Ssn, start, end, rank::SSN));
+                }
+            });
     }
 
     fn detect_digit_groups(&self, text: &str, range: Range<usize>, out: &mut Vec<Candidate>) {
@@ -293,7 +298,7 @@ mod tests {
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = NumberDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &Prefilter::new(text), &mut out);
+        detector.detect(text, &Prefilter::new(text), &KeyStarts::new(text), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.dedup_by_key(|c| (c.start, c.end));
         out.iter()

@@ -9,9 +9,11 @@
 use regex::Regex;
 
 use super::account::acceptable_username;
+use super::keyed::{KeyStarts, SESSION_COOKIES};
 use super::{compile, key_words};
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
+use crate::pii::literal::Anchored;
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_masked, is_word_byte, looks_random};
 
@@ -19,10 +21,12 @@ pub(crate) struct SecretDetector {
     jwt: Regex,
     vendor_key: Regex,
     webhook: Regex,
-    authorization: Regex,
+    /// The patterns below are tried only where [`KeyStarts`] found their
+    /// key before a `:` or `=`.
+    authorization: Anchored,
     bearer: Regex,
-    cookie_header: Regex,
-    session_cookie: Regex,
+    cookie_header: Anchored,
+    session_cookie: Anchored,
     query_secret: Regex,
     url_credentials: Regex,
 }
@@ -61,18 +65,27 @@ impl SecretDetector {
                 "api_key",
                 "hooks\\.slack\\.com/(?:services|workflows)/([A-Za-z0-9]+/[A-Za-z0-9]+/[A-Za-z0-9]+)|discord(?:app)?\\.com/api/webhooks/([0-9]+/[A-Za-z0-9_-]+)",
             )?,
-            authorization: compile(
+            authorization: Anchored::new(
                 "bearer",
                 "(?i)authorization\\\\?[\"']?[ \\t]*[:=][ \\t]*\\\\?[\"']?(?:(bearer|token|basic|apikey|api-key|sso-key|key|aws4-hmac-sha256)[ \\t]+)?([A-Za-z0-9._~+/=-]{8,})",
             )?,
             bearer: compile("bearer", "(?i)bearer[ \\t]+([A-Za-z0-9._~+/=-]{8,})")?,
-            cookie_header: compile(
+            // The names ignore ASCII case only, so that `ſ` cannot pass for
+            // `s` (nor the Kelvin sign for `k`) where no key was looked for.
+            cookie_header: Anchored::new(
                 "bearer",
-                "(?i)(set-)?cookie\\\\?[\"']?[ \\t]*:[ \\t]*([^\\r\\n\"']+)",
+                "(?i-u:(set-)?cookie)\\\\?[\"']?[ \\t]*:[ \\t]*([^\\r\\n\"']+)",
             )?,
-            session_cookie: compile(
+            session_cookie: Anchored::new(
                 "bearer",
-                "(?i)(?:JSESSIONID|PHPSESSID|ASP\\.NET_SessionId|connect\\.sid|laravel_session|_session_id|session_token|sessionid|remember_token)=([^;\\s\"'&,]{8,})",
+                &format!(
+                    "(?i-u:{})=([^;\\s\"'&,]{{8,}})",
+                    SESSION_COOKIES
+                        .iter()
+                        .map(|name| regex::escape(name))
+                        .collect::<Vec<_>>()
+                        .join("|")
+                ),
             )?,
             query_secret: compile(
                 "url_token",
@@ -85,11 +98,11 @@ impl SecretDetector {
         })
     }
 
-    pub(crate) fn detect(&self, text: &str, out: &mut Vec<Candidate>) {
+    pub(crate) fn detect(&self, text: &str, keys: &KeyStarts, out: &mut Vec<Candidate>) {
         self.detect_jwt(text, out);
         self.detect_vendor_keys(text, out);
-        self.detect_authorization(text, out);
-        self.detect_cookies(text, out);
+        self.detect_authorization(text, keys, out);
+        self.detect_cookies(text, keys, out);
         self.detect_query_secrets(text, out);
         self.detect_url_credentials(text, out);
     }
@@ -135,31 +148,35 @@ impl SecretDetector {
         }
     }
 
-    fn detect_authorization(&self, text: &str, out: &mut Vec<Candidate>) {
-        for caps in self.authorization.captures_iter(text) {
-            let (Some(whole), Some(value)) = (caps.get(0), caps.get(2)) else {
-                continue;
-            };
-            if byte_before(text, whole.start()).is_some_and(|b| b.is_ascii_alphanumeric()) {
-                continue;
+    fn detect_authorization(&self, text: &str, keys: &KeyStarts, out: &mut Vec<Candidate>) {
+        let starts = keys.authorization.clone();
+        self.authorization.captures_at(text, starts, |base, caps| {
+            let Some(value) = caps.get(2) else { return };
+            if byte_before(text, base).is_some_and(|b| b.is_ascii_alphanumeric()) {
+                return;
             }
             let scheme = caps.get(1).map(|s| s.as_str().to_ascii_lowercase());
             let value_text = value.as_str();
             if is_masked(value_text) {
-                continue;
+                return;
             }
             let (kind, rank) = match scheme.as_deref() {
                 // Basic credentials are `user:password` in base64.
                 Some("basic") => (PiiType::Password, rank::PASSWORD),
                 // SigV4 lists the key id and the signature as `name=value`
                 // pairs, which the vendor-key and key-value rules report.
-                Some("aws4-hmac-sha256") => continue,
+                Some("aws4-hmac-sha256") => return,
                 Some(_) => (PiiType::BearerToken, rank::BEARER),
                 None if looks_random(value_text, 8) => (PiiType::BearerToken, rank::BEARER),
-                None => continue,
+                None => return,
             };
-            out.push(Candidate::new(kind, value.start(), value.end(), rank));
-        }
+            out.push(Candidate::new(
+                kind,
+                base + value.start(),
+                base + value.end(),
+                rank,
+            ));
+        });
         for caps in self.bearer.captures_iter(text) {
             let (Some(whole), Some(value)) = (caps.get(0), caps.get(1)) else {
                 continue;
@@ -179,69 +196,67 @@ impl SecretDetector {
         }
     }
 
-    fn detect_cookies(&self, text: &str, out: &mut Vec<Candidate>) {
-        for caps in self.cookie_header.captures_iter(text) {
-            let (Some(whole), Some(list)) = (caps.get(0), caps.get(2)) else {
-                continue;
-            };
-            if byte_before(text, whole.start()).is_some_and(|b| is_word_byte(b) || b == b'-') {
-                continue;
-            }
-            let is_set_cookie = caps.get(1).is_some();
-            let mut offset = list.start();
-            for (index, pair) in list.as_str().split(';').enumerate() {
-                let pair_start = offset;
-                offset += pair.len() + 1;
-                let Some(eq) = pair.find('=') else { continue };
-                let name = pair[..eq].trim().to_ascii_lowercase();
-                // Only the first pair of Set-Cookie is a cookie; the rest are
-                // attributes such as Path and Expires.
-                if is_set_cookie && index > 0 {
-                    continue;
+    fn detect_cookies(&self, text: &str, keys: &KeyStarts, out: &mut Vec<Candidate>) {
+        self.cookie_header
+            .captures_at(text, keys.cookie.clone(), |base, caps| {
+                let Some(list) = caps.get(2) else { return };
+                if byte_before(text, base).is_some_and(|b| is_word_byte(b) || b == b'-') {
+                    return;
                 }
-                if matches!(
-                    name.as_str(),
-                    "path" | "domain" | "expires" | "max-age" | "samesite"
-                ) {
-                    continue;
+                let is_set_cookie = caps.get(1).is_some();
+                let mut offset = base + list.start();
+                for (index, pair) in list.as_str().split(';').enumerate() {
+                    let pair_start = offset;
+                    offset += pair.len() + 1;
+                    let Some(eq) = pair.find('=') else { continue };
+                    let name = pair[..eq].trim().to_ascii_lowercase();
+                    // Only the first pair of Set-Cookie is a cookie; the rest are
+                    // attributes such as Path and Expires.
+                    if is_set_cookie && index > 0 {
+                        continue;
+                    }
+                    if matches!(
+                        name.as_str(),
+                        "path" | "domain" | "expires" | "max-age" | "samesite"
+                    ) {
+                        continue;
+                    }
+                    let raw = &pair[eq + 1..];
+                    let lead = raw.len() - raw.trim_start().len();
+                    // Cookie values never contain spaces or commas; what follows
+                    // them is the rest of the log line.
+                    let value = raw[lead..]
+                        .split(|c: char| c.is_whitespace() || c == ',')
+                        .next()
+                        .unwrap_or("");
+                    if looks_random(value, 8) && !is_masked(value) {
+                        let start = pair_start + eq + 1 + lead;
+                        out.push(Candidate::new(
+                            PiiType::BearerToken,
+                            start,
+                            start + value.len(),
+                            rank::BEARER,
+                        ));
+                    }
                 }
-                let raw = &pair[eq + 1..];
-                let lead = raw.len() - raw.trim_start().len();
-                // Cookie values never contain spaces or commas; what follows
-                // them is the rest of the log line.
-                let value = raw[lead..]
-                    .split(|c: char| c.is_whitespace() || c == ',')
-                    .next()
-                    .unwrap_or("");
-                if looks_random(value, 8) && !is_masked(value) {
-                    let start = pair_start + eq + 1 + lead;
+            });
+        self.session_cookie
+            .captures_at(text, keys.session.clone(), |base, caps| {
+                let Some(value) = caps.get(1) else { return };
+                if byte_before(text, base)
+                    .is_some_and(|b| is_word_byte(b) || b == b'.' || b == b'-')
+                {
+                    return;
+                }
+                if !is_masked(value.as_str()) {
                     out.push(Candidate::new(
                         PiiType::BearerToken,
-                        start,
-                        start + value.len(),
+                        base + value.start(),
+                        base + value.end(),
                         rank::BEARER,
                     ));
                 }
-            }
-        }
-        for caps in self.session_cookie.captures_iter(text) {
-            let (Some(whole), Some(value)) = (caps.get(0), caps.get(1)) else {
-                continue;
-            };
-            if byte_before(text, whole.start())
-                .is_some_and(|b| is_word_byte(b) || b == b'.' || b == b'-')
-            {
-                continue;
-            }
-            if !is_masked(value.as_str()) {
-                out.push(Candidate::new(
-                    PiiType::BearerToken,
-                    value.start(),
-                    value.end(),
-                    rank::BEARER,
-                ));
-            }
-        }
+            });
     }
 
     fn detect_query_secrets(&self, text: &str, out: &mut Vec<Candidate>) {
@@ -372,7 +387,7 @@ mod tests {
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = SecretDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &mut out);
+        detector.detect(text, &KeyStarts::new(text), &mut out);
         out.sort_by_key(|c| (c.start, c.end, c.kind));
         out.dedup_by_key(|c| (c.start, c.end, c.kind));
         out.iter()
