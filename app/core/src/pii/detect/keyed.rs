@@ -109,6 +109,41 @@ pub(crate) const SESSION_COOKIES: &[&str] = &[
     "remember_token",
 ];
 
+/// The bytes a key of [`KeyStarts`] can end with (either case), or that can
+/// come between it and the blanks before its separator.
+const KEY_END_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'\'' as usize] = true;
+    table[b'\\' as usize] = true;
+    let lists: [&[&str]; 3] = [
+        KEY_WORD_FORMS,
+        SESSION_COOKIES,
+        &[
+            "id",
+            "ssn",
+            "number",
+            "no",
+            "security",
+            "authorization",
+            "cookie",
+        ],
+    ];
+    let mut list = 0;
+    while list < lists.len() {
+        let mut index = 0;
+        while index < lists[list].len() {
+            let word = lists[list][index].as_bytes();
+            let last = word[word.len() - 1];
+            table[last.to_ascii_lowercase() as usize] = true;
+            table[last.to_ascii_uppercase() as usize] = true;
+            index += 1;
+        }
+        list += 1;
+    }
+    table
+};
+
 /// Whether `bytes[..end]` ends with `word`, ignoring ASCII case.
 fn ends_with_word(bytes: &[u8], end: usize, word: &[u8]) -> bool {
     end >= word.len() && bytes[end - word.len()..end].eq_ignore_ascii_case(word)
@@ -137,18 +172,24 @@ impl KeyStarts {
         } = self;
         for_each_byte2(bytes, b':', b'=', |separator| {
             let is_colon = bytes[separator] == b':';
-            if !is_colon {
-                for name in SESSION_COOKIES {
-                    if ends_with_word(bytes, separator, name.as_bytes()) {
-                        session.push(separator - name.len());
-                    }
-                }
-            }
             // The blanks before the separator: the byte before them (a quote, a
             // backslash or the key's last letter) is never a blank.
             let mut end = separator;
             while end > 0 && matches!(bytes[end - 1], b' ' | b'\t') {
                 end -= 1;
+            }
+            // Every key ends with one of a few letters, possibly followed by a
+            // quote or a backslash: most separators (clock times,
+            // `prog[42]:`) are ruled out here.
+            if end == 0 || !KEY_END_BYTE[usize::from(bytes[end - 1])] {
+                return;
+            }
+            if !is_colon && end == separator {
+                for name in SESSION_COOKIES {
+                    if ends_with_word(bytes, separator, name.as_bytes()) {
+                        session.push(separator - name.len());
+                    }
+                }
             }
             // Before the blanks: an optional quote, before it an optional
             // backslash; the key word (and `id`) ends before those.
@@ -199,6 +240,15 @@ impl KeyStarts {
 /// Starts of the SSN key forms (`ssn`, `social[_ -]?security`, then
 /// optionally `[_ -]?(number|no)`) that end at `end`.
 fn push_ssn_key_starts(bytes: &[u8], end: usize, starts: &mut Vec<usize>) {
+    // `ssn`, `security`, `number` and `no` end the key.
+    if end == 0
+        || !matches!(
+            bytes[end - 1].to_ascii_lowercase(),
+            b'n' | b'y' | b'r' | b'o'
+        )
+    {
+        return;
+    }
     if ends_with_word(bytes, end, b"ssn") {
         starts.push(end - 3);
     }
@@ -264,6 +314,25 @@ const KEY_WORD_TAILS: [(u32, &str); KEY_WORD_FORMS.len()] = {
     table
 };
 
+/// A slot for the last two bytes of a word, ignoring ASCII case (letters
+/// only matter here; other bytes may share slots).
+const fn tail2_index(second_last: u8, last: u8) -> usize {
+    ((second_last.to_ascii_lowercase() as usize & 31) << 5)
+        | (last.to_ascii_lowercase() as usize & 31)
+}
+
+/// Whether some key word form ends with two bytes of that slot.
+const TAIL2: [bool; 1024] = {
+    let mut table = [false; 1024];
+    let mut index = 0;
+    while index < KEY_WORD_FORMS.len() {
+        let word = KEY_WORD_FORMS[index].as_bytes();
+        table[tail2_index(word[word.len() - 2], word[word.len() - 1])] = true;
+        index += 1;
+    }
+    table
+};
+
 /// Whether a byte can end a key word form, either case.
 const LAST_BYTE: [bool; 256] = {
     let mut table = [false; 256];
@@ -281,6 +350,9 @@ const LAST_BYTE: [bool; 256] = {
 /// Starts of the key word forms that end at `end`.
 fn push_key_word_starts(bytes: &[u8], end: usize, starts: &mut Vec<usize>) {
     if end < 3 || !LAST_BYTE[usize::from(bytes[end - 1])] {
+        return;
+    }
+    if !TAIL2[tail2_index(bytes[end - 2], bytes[end - 1])] {
         return;
     }
     let tail = tail3(bytes, end);
