@@ -14,6 +14,7 @@ use regex::Regex;
 use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
+use crate::pii::literal::Anchored;
 use crate::pii::prefilter::{Prefilter, for_each_line, for_each_run};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_word_byte};
@@ -101,7 +102,8 @@ pub(crate) struct AccountDetector {
     /// would leave the engine only a set of first bytes to look for).
     format_words: [Regex; 2],
     home_directory: Regex,
-    postgres_prefix: Regex,
+    /// Tried at each `@` only.
+    postgres_prefix: Anchored,
     domain_user: Regex,
 }
 
@@ -160,7 +162,7 @@ impl AccountDetector {
             // PostgreSQL's `%u@%d` log_line_prefix ("[2024] app_rw@orders
             // LOG:"); found from its `@` and the name read backwards, since a
             // pattern that starts with the name would be tried at every word.
-            postgres_prefix: compile(
+            postgres_prefix: Anchored::new(
                 "username",
                 "@[A-Za-z0-9_-]+[ \\t]+(?:LOG|ERROR|FATAL|PANIC|WARNING|DETAIL|STATEMENT|HINT|NOTICE|INFO|DEBUG[0-9]?):",
             )?,
@@ -218,8 +220,10 @@ impl AccountDetector {
             }
         }
 
-        for m in self.postgres_prefix.find_iter(text) {
-            let at = m.start();
+        let mut prefixes = Vec::new();
+        self.postgres_prefix
+            .find_at_sorted(text, &prefilter.at_signs, |at, _| prefixes.push(at));
+        for at in prefixes {
             let mut start = at;
             while start > 0
                 && (bytes[start - 1].is_ascii_alphanumeric()

@@ -102,7 +102,7 @@ impl BuiltinDetectors {
         let start = out.len();
         let prefilter = Prefilter::new(text);
         self.network.detect(text, &prefilter, out);
-        self.email.detect(text, out);
+        self.email.detect(text, &prefilter, out);
         let keys = keyed::KeyStarts::new(text);
         self.numbers.detect(text, &prefilter, &keys, out);
         self.secrets.detect(text, &keys, out);

@@ -6,6 +6,8 @@
 //! are the job of [`super::keyed`]; this module covers what can be
 //! recognised without knowing the key.
 
+use std::ops::Range;
+
 use regex::Regex;
 
 use super::account::acceptable_username;
@@ -14,10 +16,14 @@ use super::{compile, key_words};
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
 use crate::pii::literal::Anchored;
+use crate::pii::prefilter::for_each_run;
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_masked, is_word_byte, looks_random};
 
 pub(crate) struct SecretDetector {
+    /// A literal that every match of `jwt`, `vendor_key` and `webhook`
+    /// holds; those run only on the run of [`is_token_byte`]s around one.
+    token_literals: Regex,
     jwt: Regex,
     vendor_key: Regex,
     webhook: Regex,
@@ -34,6 +40,15 @@ pub(crate) struct SecretDetector {
 impl SecretDetector {
     pub(crate) fn new() -> Result<Self, PiiConfigError> {
         Ok(Self {
+            token_literals: compile(
+                "api_key",
+                concat!(
+                    "eyJ|hooks\\.slack\\.com/|discord",
+                    "|AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA|gh[pousr]_|github_pat_",
+                    "|gl(?:pat|dt|rt|ptt)-|xox[abposr]-|xapp-|[sr]k_(?:live|test)_|sk-|AIza",
+                    "|hv[sb]\\.|npm_|SG\\.|pypi-|do[por]_v1_|shp(?:at|ca|pa|ss)_",
+                ),
+            )?,
             jwt: compile(
                 "jwt",
                 "eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]*",
@@ -99,29 +114,40 @@ impl SecretDetector {
     }
 
     pub(crate) fn detect(&self, text: &str, keys: &KeyStarts, out: &mut Vec<Candidate>) {
-        self.detect_jwt(text, out);
-        self.detect_vendor_keys(text, out);
+        let literals: Vec<usize> = self
+            .token_literals
+            .find_iter(text)
+            .map(|m| m.start())
+            .collect();
+        for_each_run(text, &literals, is_token_byte, |run| {
+            self.detect_jwt(text, run.clone(), out);
+            self.detect_vendor_keys(text, run, out);
+        });
         self.detect_authorization(text, keys, out);
         self.detect_cookies(text, keys, out);
         self.detect_query_secrets(text, out);
         self.detect_url_credentials(text, out);
     }
 
-    fn detect_jwt(&self, text: &str, out: &mut Vec<Candidate>) {
-        for m in self.jwt.find_iter(text) {
-            if byte_before(text, m.start()).is_some_and(|b| is_word_byte(b) || b == b'-') {
+    fn detect_jwt(&self, text: &str, run: Range<usize>, out: &mut Vec<Candidate>) {
+        let base = run.start;
+        for m in self.jwt.find_iter(&text[run]) {
+            let (start, end) = (base + m.start(), base + m.end());
+            if byte_before(text, start).is_some_and(|b| is_word_byte(b) || b == b'-') {
                 continue;
             }
             let header = m.as_str().split('.').next().unwrap_or("");
             if jwt_header_is_json(header) {
-                out.push(Candidate::new(PiiType::Jwt, m.start(), m.end(), rank::JWT));
+                out.push(Candidate::new(PiiType::Jwt, start, end, rank::JWT));
             }
         }
     }
 
-    fn detect_vendor_keys(&self, text: &str, out: &mut Vec<Candidate>) {
-        for m in self.vendor_key.find_iter(text) {
-            if byte_at(text, m.end()).is_some_and(|b| is_word_byte(b) || b == b'-') {
+    fn detect_vendor_keys(&self, text: &str, run: Range<usize>, out: &mut Vec<Candidate>) {
+        let base = run.start;
+        for m in self.vendor_key.find_iter(&text[run.clone()]) {
+            let (start, end) = (base + m.start(), base + m.end());
+            if byte_at(text, end).is_some_and(|b| is_word_byte(b) || b == b'-') {
                 continue;
             }
             let value = m.as_str();
@@ -131,17 +157,17 @@ impl SecretDetector {
             }
             out.push(Candidate::new(
                 PiiType::ApiKey,
-                m.start(),
-                m.end(),
+                start,
+                end,
                 rank::VENDOR_KEY,
             ));
         }
-        for caps in self.webhook.captures_iter(text) {
+        for caps in self.webhook.captures_iter(&text[run]) {
             if let Some(path) = caps.get(1).or_else(|| caps.get(2)) {
                 out.push(Candidate::new(
                     PiiType::ApiKey,
-                    path.start(),
-                    path.end(),
+                    base + path.start(),
+                    base + path.end(),
                     rank::VENDOR_KEY,
                 ));
             }
@@ -307,6 +333,13 @@ impl SecretDetector {
             }
         }
     }
+}
+
+/// The bytes JWTs, vendor keys and webhook URLs are made of. Every word
+/// byte is one, so the vendor pattern's leading `\b` sees at a run's edge
+/// what it sees in the whole text.
+const fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-')
 }
 
 /// Which query parameters carry secrets, judged by the parameter's words.
