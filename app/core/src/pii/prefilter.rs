@@ -45,6 +45,10 @@ pub(crate) struct Prefilter {
     /// Every `@` (e-mail addresses, `ssh name@host`, PostgreSQL's
     /// `user@db` prefix).
     pub(crate) at_signs: Vec<usize>,
+    /// Every `:` and `=` right after a letter, a quote, a backslash or a
+    /// blank: where a key such as `password` or `Authorization` may end
+    /// (see [`crate::pii::detect::keyed::KeyStarts`]).
+    pub(crate) separators: Vec<usize>,
 }
 
 impl Prefilter {
@@ -58,6 +62,7 @@ impl Prefilter {
             syslog_lines: Vec::new(),
             backslashes: memchr::memchr_iter(b'\\', bytes).collect(),
             at_signs: memchr::memchr_iter(b'@', bytes).collect(),
+            separators: Vec::new(),
         };
         found.find_shapes(bytes);
         // Every check reads a few bytes from the line's start (more than
@@ -82,6 +87,12 @@ impl Prefilter {
             push_bits(&mut self.colon_run, base, shapes.colon_run);
             push_bits(&mut self.mac, base, shapes.mac);
             push_bits(&mut self.digit_groups, base, shapes.digit_groups);
+            let key_end_before = (current.key_end << 1) | (previous.key_end >> 63);
+            push_bits(
+                &mut self.separators,
+                base,
+                (current.colon | current.equals) & key_end_before,
+            );
             previous = current;
             current = next;
             base += BLOCK;
@@ -100,6 +111,9 @@ struct Planes {
     dot: u64,
     dash: u64,
     space: u64,
+    equals: u64,
+    /// A letter, a quote, a backslash, a space or a tab.
+    key_end: u64,
 }
 
 impl Planes {
@@ -114,7 +128,11 @@ impl Planes {
                 | u8::from(b == b':') << 1
                 | u8::from(b == b'.') << 2
                 | u8::from(b == b'-') << 3
-                | u8::from(b == b' ') << 4;
+                | u8::from(b == b' ') << 4
+                | u8::from(b == b'=') << 5
+                | u8::from(
+                    b.is_ascii_alphabetic() || matches!(b, b'"' | b'\'' | b'\\' | b' ' | b'\t'),
+                ) << 6;
         }
         const ONES: u64 = 0x0101_0101_0101_0101;
         const GATHER: u64 = 0x0102_0408_1020_4080;
@@ -130,6 +148,8 @@ impl Planes {
             planes.dot |= gather(2);
             planes.dash |= gather(3);
             planes.space |= gather(4);
+            planes.equals |= gather(5);
+            planes.key_end |= gather(6);
         }
         planes
     }

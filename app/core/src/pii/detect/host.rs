@@ -12,8 +12,6 @@
 //! (SRV-APP95)`) are reported too; propagation never crosses lines so the
 //! streaming scanner stays exact.
 
-use std::collections::BTreeSet;
-
 use regex::Regex;
 
 use super::compile;
@@ -341,18 +339,20 @@ fn propagate_within_lines(text: &str, found: &mut Vec<(usize, usize)>) {
     found.dedup();
     let mut extra = Vec::new();
     let mut index = 0;
+    // Reused from line to line; a line names few machines.
+    let mut names: Vec<&str> = Vec::new();
     while index < found.len() {
         let line_begin = line_start(text, found[index].0);
         let line_finish = line_end(text, found[index].0);
-        let mut names: BTreeSet<&str> = BTreeSet::new();
+        names.clear();
         while index < found.len() && found[index].0 < line_finish {
             let (start, end) = found[index];
             let name = &text[start..end];
             for candidate in [name, name.split('.').next().unwrap_or(name)] {
                 let distinctive = candidate.len() >= 3
                     && candidate.bytes().any(|b| b.is_ascii_digit() || b == b'-');
-                if distinctive {
-                    names.insert(candidate);
+                if distinctive && !names.contains(&candidate) {
+                    names.push(candidate);
                 }
             }
             index += 1;
@@ -362,9 +362,9 @@ fn propagate_within_lines(text: &str, found: &mut Vec<(usize, usize)>) {
         if line_finish - line_begin > MAX_PROPAGATION_LINE {
             continue;
         }
-        let line = &text[line_begin..line_finish];
-        for name in names {
-            for (offset, _) in line.match_indices(name) {
+        let line = &text.as_bytes()[line_begin..line_finish];
+        for name in &names {
+            for offset in occurrences(line, name.as_bytes()) {
                 let start = line_begin + offset;
                 let end = start + name.len();
                 let before_ok = !byte_before(text, start).is_some_and(|b| {
@@ -387,6 +387,25 @@ fn propagate_within_lines(text: &str, found: &mut Vec<(usize, usize)>) {
         }
     }
     found.extend(extra);
+}
+
+/// Where `needle` (not empty) occurs in `haystack`, leftmost first and not
+/// overlapping, as `str::match_indices` finds it; cheaper than it on short
+/// lines, where building a substring searcher costs more than the search.
+fn occurrences<'a>(haystack: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let (&first, _) = needle.split_first()?;
+        while let Some(offset) = memchr::memchr(first, haystack.get(from..)?) {
+            let at = from + offset;
+            if haystack[at..].starts_with(needle) {
+                from = at + needle.len();
+                return Some(at);
+            }
+            from = at + 1;
+        }
+        None
+    })
 }
 
 #[cfg(test)]
@@ -476,6 +495,21 @@ mod tests {
             vec!["db01.prod.example-internal"]
         );
         assert!(found("a non-corp, thread-local and my-internal tool").is_empty());
+    }
+
+    #[test]
+    fn occurrences_are_those_of_match_indices() {
+        for (haystack, needle) in [
+            ("web-01 and web-01x web-01", "web-01"),
+            ("aaaa", "aa"),
+            ("ab-1ab-1ab-1", "ab-1ab-1"),
+            ("", "x-1"),
+            ("x-1", "x-1"),
+        ] {
+            let want: Vec<usize> = haystack.match_indices(needle).map(|(i, _)| i).collect();
+            let got: Vec<usize> = occurrences(haystack.as_bytes(), needle.as_bytes()).collect();
+            assert_eq!(got, want, "{needle} in {haystack}");
+        }
     }
 
     #[test]

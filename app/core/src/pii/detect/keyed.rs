@@ -14,7 +14,8 @@ use super::host::acceptable_machine_name;
 use super::key_words;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
-use crate::pii::literal::{Anchored, for_each_byte2};
+use crate::pii::literal::Anchored;
+use crate::pii::prefilter::Prefilter;
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_masked, looks_random};
 
@@ -150,7 +151,9 @@ fn ends_with_word(bytes: &[u8], end: usize, word: &[u8]) -> bool {
 }
 
 impl KeyStarts {
-    pub(crate) fn new(text: &str) -> Self {
+    /// Reads back from each of the `:` and `=` that `prefilter` found after
+    /// a letter, a quote, a backslash or a blank; no key ends otherwise.
+    pub(crate) fn new(text: &str, prefilter: &Prefilter) -> Self {
         let mut starts = Self {
             assignment: Vec::new(),
             ssn: Vec::new(),
@@ -158,11 +161,11 @@ impl KeyStarts {
             cookie: Vec::new(),
             session: Vec::new(),
         };
-        starts.read_separators(text.as_bytes());
+        starts.read_separators(text.as_bytes(), &prefilter.separators);
         starts
     }
 
-    fn read_separators(&mut self, bytes: &[u8]) {
+    fn read_separators(&mut self, bytes: &[u8], separators: &[usize]) {
         let Self {
             assignment: starts,
             ssn,
@@ -170,7 +173,7 @@ impl KeyStarts {
             cookie,
             session,
         } = self;
-        for_each_byte2(bytes, b':', b'=', |separator| {
+        for &separator in separators {
             let is_colon = bytes[separator] == b':';
             // The blanks before the separator: the byte before them (a quote, a
             // backslash or the key's last letter) is never a blank.
@@ -182,7 +185,7 @@ impl KeyStarts {
             // quote or a backslash: most separators (clock times,
             // `prog[42]:`) are ruled out here.
             if end == 0 || !KEY_END_BYTE[usize::from(bytes[end - 1])] {
-                return;
+                continue;
             }
             if !is_colon && end == separator {
                 for name in SESSION_COOKIES {
@@ -233,7 +236,7 @@ impl KeyStarts {
                     }
                 }
             }
-        });
+        }
     }
 }
 
@@ -734,9 +737,13 @@ mod tests {
                     .map(|m| (m.start(), m.end()))
                     .collect();
                 let mut got = Vec::new();
-                anchored.find_at(text, pick(&KeyStarts::new(text)).clone(), |s, e| {
-                    got.push((s, e));
-                });
+                anchored.find_at(
+                    text,
+                    pick(&KeyStarts::new(text, &Prefilter::new(text))).clone(),
+                    |s, e| {
+                        got.push((s, e));
+                    },
+                );
                 assert_eq!(got, want, "{pattern} on {text}");
                 total += want.len();
             }
@@ -747,7 +754,7 @@ mod tests {
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = KeyedValueDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &KeyStarts::new(text), &mut out);
+        detector.detect(text, &KeyStarts::new(text, &Prefilter::new(text)), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.iter()
             .map(|c| (c.kind, &text[c.start..c.end]))

@@ -103,7 +103,7 @@ impl BuiltinDetectors {
         let prefilter = Prefilter::new(text);
         self.network.detect(text, &prefilter, out);
         self.email.detect(text, &prefilter, out);
-        let keys = keyed::KeyStarts::new(text);
+        let keys = keyed::KeyStarts::new(text, &prefilter);
         self.numbers.detect(text, &prefilter, &keys, out);
         self.secrets.detect(text, &keys, out);
         self.keyed.detect(text, &keys, out);

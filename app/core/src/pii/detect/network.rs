@@ -26,6 +26,8 @@ pub(crate) struct NetworkDetector {
     /// (they are all digit- or hex-led, which the engine must walk byte by
     /// byte).
     dotted_or_dashed: Regex,
+    /// [`RELEASE_PHRASES`], ignoring ASCII case.
+    release_phrases: Regex,
 }
 
 /// The bytes a match of `dotted_or_dashed` is made of.
@@ -40,7 +42,9 @@ const fn is_colon_run_byte(b: u8) -> bool {
 
 impl NetworkDetector {
     pub(crate) fn new() -> Result<Self, PiiConfigError> {
+        let phrases: Vec<String> = RELEASE_PHRASES.iter().map(|p| regex::escape(p)).collect();
         Ok(Self {
+            release_phrases: compile("network", &format!("(?i-u:{})", phrases.join("|")))?,
             dotted_or_dashed: compile(
                 "network",
                 &format!(
@@ -82,7 +86,7 @@ impl NetworkDetector {
             }
             if ipv4_bounded(text, start, end)
                 && !is_network_address(text, m.as_str(), end)
-                && !looks_like_version_or_oid(text, start, m.as_str())
+                && !looks_like_version_or_oid(text, start, m.as_str(), &self.release_phrases)
             {
                 out.push(Candidate::new(PiiType::Ipv4, start, end, rank::IPV4));
             }
@@ -229,7 +233,12 @@ const RELEASE_PHRASES: &[&str] = &[
     "downgrade", "released", "release ", "installed", "installing", "bump",
 ];
 
-fn looks_like_version_or_oid(text: &str, start: usize, value: &str) -> bool {
+fn looks_like_version_or_oid(
+    text: &str,
+    start: usize,
+    value: &str,
+    release_phrases: &Regex,
+) -> bool {
     let bytes = text.as_bytes();
     let before = byte_before(text, start);
     // Product tokens: "Chrome/124.0.0.0", "Version/17.4.1.1" — but not
@@ -265,9 +274,9 @@ fn looks_like_version_or_oid(text: &str, start: usize, value: &str) -> bool {
         .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
         .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
         .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if VERSION_WORDS.contains(&word.as_str()) {
+        .unwrap_or("");
+    let is_one_of = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(word));
+    if is_one_of(VERSION_WORDS) {
         return true;
     }
     if OID_PREFIXES.iter().any(|prefix| value.starts_with(prefix)) {
@@ -280,12 +289,11 @@ fn looks_like_version_or_oid(text: &str, start: usize, value: &str) -> bool {
     let introduced_as_address = matches!(
         before,
         None | Some(b'\n' | b'=' | b'[' | b'(' | b'@' | b',' | b'<' | b'"' | b'\'' | b'/' | b'{')
-    ) || ADDRESS_WORDS.contains(&word.as_str());
+    ) || is_one_of(ADDRESS_WORDS);
     if introduced_as_address {
         return false;
     }
-    let line = line_window(text, start, 512).to_ascii_lowercase();
-    RELEASE_PHRASES.iter().any(|phrase| line.contains(phrase))
+    release_phrases.is_match(line_window(text, start, 512))
 }
 
 #[cfg(test)]
