@@ -1,317 +1,324 @@
-//! A cheap first pass that tells, line by line, which of the costly
-//! detector regexes could match at all.
+//! A cheap first pass that finds the few places where the costly,
+//! digit- and punctuation-led detector regexes could match at all.
 //!
-//! The digit- and punctuation-led patterns (IPv4, MAC, IPv6 colon runs,
-//! SSN/phone/card digit groups, `DOMAIN\user`, syslog headers) have no
-//! literal the regex engine can jump to, so a whole-text search walks every
-//! byte of every line. One table-driven pass over the bytes instead records,
-//! per line, a few shapes each of those patterns needs (three
-//! digit-dot-digit steps for a dotted quad, five colons in a hex run for a
-//! MAC or IPv6 address, …), and the detectors then run their regexes only
-//! on the lines that have them.
+//! IPv4, MAC and IPv6 addresses, SSN/phone/card digit groups, `DOMAIN\user`
+//! and syslog headers have no literal the regex engine can jump to, so a
+//! search over the whole text walks every byte with its automaton, once per
+//! regex. This pass instead turns each 64-byte block into a few bit masks
+//! (digits, `:`, `.`, `-`, spaces) and combines them with shifts into the
+//! shapes each pattern needs (three `digit.digit` steps two to four bytes
+//! apart for a dotted quad, five colons at most five bytes apart for a MAC
+//! or IPv6 address, …). It records the *positions* of those shapes; the
+//! detectors then run their regex only on a short window around each.
 //!
-//! Why this changes no result: none of these regexes can match across a
-//! line break (see [`crate::pii::detect`]), every feature is a *necessary*
-//! condition for a match of its regex inside the line, and the lines given
-//! to a regex are whole lines, so `^`, `$` and `\b` see the same neighbours
-//! as in the whole text. Context checks keep reading the whole text, at
-//! absolute offsets.
+//! Why this changes no result: each shape is a *necessary* part of every
+//! match the detectors report, and each window is a maximal run of the bytes
+//! the regex can match (see [`for_each_run`]) or a whole line (see
+//! [`for_each_line`]). The regexes have no look-around, so a match never
+//! depends on text outside it, and no match can cross a byte it cannot
+//! match or a line break: searching each window finds exactly the matches a
+//! search over the whole text finds there. Context checks keep reading the
+//! whole text, at absolute offsets.
 
-/// Features of one line, as bits.
-pub(crate) mod feature {
-    /// At least three `digit.digit` steps: a dotted quad may be here.
-    pub const DOTTED_QUAD: u16 = 1 << 0;
-    /// At least five `hex-hex` steps: `00-1A-2B-3C-4D-5E`.
-    pub const DASHED_HEX: u16 = 1 << 1;
-    /// At least two `hex.hex` steps: `001a.2bf8.e8fb`.
-    pub const DOTTED_HEX: u16 = 1 << 2;
-    /// `::`, or three colons each between hex digits, dots or colons (a
-    /// MAC address or an IPv6 address without `::` has at least five in
-    /// one run, three of them inside it).
-    pub const COLON_RUN: u16 = 1 << 3;
-    /// `-dd-dddd`, the inside of an SSN `ddd-dd-dddd`.
-    pub const SSN_SHAPE: u16 = 1 << 4;
-    /// `ddd-dddd` or `ddd.dddd`: the exchange and line number of a
-    /// North-American phone number.
-    pub const PHONE_SHAPE: u16 = 1 << 5;
-    /// Thirteen digits joined by at most single spaces or dashes.
-    pub const CARD_SHAPE: u16 = 1 << 6;
-    /// A backslash (`DOMAIN\user`).
-    pub const BACKSLASH: u16 = 1 << 7;
-    /// The line starts the way a syslog header does.
-    pub const SYSLOG_START: u16 = 1 << 8;
+use std::ops::Range;
 
-    /// Everything the network detector's address regex may need.
-    pub const ADDRESS: u16 = DOTTED_QUAD | DASHED_HEX | DOTTED_HEX;
-    /// Everything the SSN / phone / card regex may need.
-    pub const DIGIT_GROUPS: u16 = SSN_SHAPE | PHONE_SHAPE | CARD_SHAPE;
+/// Positions of the shapes the costly detectors need, each list in
+/// increasing order.
+pub(crate) struct Prefilter {
+    /// A dotted quad (the first of three `digit.digit` dots), a dotted-hex
+    /// MAC (two dots five bytes apart) or a dashed MAC (five dashes three
+    /// bytes apart).
+    pub(crate) address: Vec<usize>,
+    /// `::`, or the first of five colons each at most five bytes after the
+    /// previous one: an IPv6 address or a colon MAC address.
+    pub(crate) colon_run: Vec<usize>,
+    /// The first of five `:` or `-` three bytes apart: a MAC address.
+    pub(crate) mac: Vec<usize>,
+    /// `ddd-dd-dddd` (SSN), `ddd-dddd` or `ddd.dddd` (a phone's exchange
+    /// and line), or thirteen bytes of digits joined by single spaces or
+    /// dashes (a card).
+    pub(crate) digit_groups: Vec<usize>,
+    /// Start of every line that may begin with a syslog header.
+    pub(crate) syslog_lines: Vec<usize>,
+    /// Every backslash (`DOMAIN\user`).
+    pub(crate) backslashes: Vec<usize>,
+    /// Every `@` (e-mail addresses, `ssh name@host`, PostgreSQL's
+    /// `user@db` prefix).
+    pub(crate) at_signs: Vec<usize>,
+    /// Every `:` and `=` right after a letter, a quote, a backslash or a
+    /// blank: where a key such as `password` or `Authorization` may end
+    /// (see [`crate::pii::detect::keyed::KeyStarts`]).
+    pub(crate) separators: Vec<usize>,
 }
 
-/// Per-line features of a text; see the module documentation.
-pub(crate) struct LineFeatures {
-    /// Start of every line (after the previous `\n`), in order.
-    starts: Vec<usize>,
-    features: Vec<u16>,
-    text_len: usize,
-}
-
-/// Byte classes of the pass, three bits each.
-mod class {
-    pub const OTHER: u8 = 0;
-    pub const DIGIT: u8 = 1;
-    /// `a-f`, `A-F`.
-    pub const HEX_LETTER: u8 = 2;
-    pub const DOT: u8 = 3;
-    pub const DASH: u8 = 4;
-    pub const COLON: u8 = 5;
-    pub const SPACE: u8 = 6;
-    pub const BACKSLASH: u8 = 7;
-}
-
-const CLASS: [u8; 256] = {
-    let mut table = [class::OTHER; 256];
-    let mut b = 0;
-    while b < 256 {
-        let byte = b as u8;
-        table[b] = match byte {
-            b'0'..=b'9' => class::DIGIT,
-            b'a'..=b'f' | b'A'..=b'F' => class::HEX_LETTER,
-            b'.' => class::DOT,
-            b'-' => class::DASH,
-            b':' => class::COLON,
-            b' ' => class::SPACE,
-            b'\\' => class::BACKSLASH,
-            _ => class::OTHER,
-        };
-        b += 1;
-    }
-    table
-};
-
-/// Counters kept per line in the 16-bit lanes of one `u64`, so that each
-/// byte costs one table lookup and one add: lane 0 counts `digit.digit`,
-/// lane 1 `hex-hex`, lane 2 `hex.hex`, lane 3 colons inside a run of hex
-/// digits, dots and colons (a `::` counts three at once).
-const LANE: u32 = 16;
-const LANE_LIMIT: usize = (1 << (LANE - 1)) - 1;
-
-const fn is_hex(x: u8) -> bool {
-    x == class::DIGIT || x == class::HEX_LETTER
-}
-
-const fn in_colon_run(x: u8) -> bool {
-    is_hex(x) || x == class::DOT || x == class::COLON
-}
-
-/// The counter increments for a window of three classes (oldest in the
-/// high bits).
-static WINDOW3: [u64; 512] = {
-    let mut table = [0u64; 512];
-    let mut index = 0;
-    while index < 512 {
-        let (a, b, c) = (
-            (index >> 6) as u8,
-            ((index >> 3) & 7) as u8,
-            (index & 7) as u8,
-        );
-        let mut add = 0u64;
-        if a == class::DIGIT && b == class::DOT && c == class::DIGIT {
-            add += 1;
-        }
-        if is_hex(a) && b == class::DASH && is_hex(c) {
-            add += 1 << LANE;
-        }
-        if is_hex(a) && b == class::DOT && is_hex(c) {
-            add += 1 << (2 * LANE);
-        }
-        if b == class::COLON && c == class::COLON {
-            add += 3 << (3 * LANE);
-        } else if b == class::COLON && in_colon_run(a) && in_colon_run(c) {
-            add += 1 << (3 * LANE);
-        }
-        table[index] = add;
-        index += 1;
-    }
-    table
-};
-
-/// Number shapes over a window of eight bytes, two bits each (digit, dash,
-/// dot or other; oldest in the high bits): bit 0 `-dd-dddd` (inside an
-/// SSN), bit 1 `ddd-dddd` or `ddd.dddd` (a phone's exchange and line).
-static WINDOW8: [u8; 1 << 16] = {
-    const D: u16 = 1;
-    const DASH: u16 = 2;
-    const DOT: u16 = 3;
-    let ssn = [DASH, D, D, DASH, D, D, D, D];
-    let phone_dash = [D, D, D, DASH, D, D, D, D];
-    let phone_dot = [D, D, D, DOT, D, D, D, D];
-    let mut table = [0u8; 1 << 16];
-    let mut index = 0;
-    while index < (1 << 16) {
-        let mut shapes = 0u8;
-        let mut matches = [true, true, true];
-        let mut i = 0;
-        while i < 8 {
-            let got = ((index >> (2 * (7 - i))) & 3) as u16;
-            matches[0] &= got == ssn[i];
-            matches[1] &= got == phone_dash[i];
-            matches[2] &= got == phone_dot[i];
-            i += 1;
-        }
-        if matches[0] {
-            shapes |= 1;
-        }
-        if matches[1] || matches[2] {
-            shapes |= 2;
-        }
-        table[index] = shapes;
-        index += 1;
-    }
-    table
-};
-
-/// Whether a chain of digits joined by single spaces or dashes goes on
-/// over the last two classes: all ones if so, zero if it breaks.
-static CHAIN_KEEP: [u32; 64] = {
-    let mut table = [0u32; 64];
-    let mut index = 0;
-    while index < 64 {
-        let (previous, current) = ((index >> 3) as u8, (index & 7) as u8);
-        let joins = current == class::DIGIT
-            || (previous == class::DIGIT && (current == class::SPACE || current == class::DASH));
-        table[index] = if joins { u32::MAX } else { 0 };
-        index += 1;
-    }
-    table
-};
-
-/// The two-bit number class of each three-bit class.
-const NUMBER_CLASS: [u16; 8] = [0, 1, 0, 3, 2, 0, 0, 0];
-
-impl LineFeatures {
+impl Prefilter {
     pub(crate) fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
-        let mut starts = Vec::with_capacity(bytes.len() / 64 + 1);
-        let mut features = Vec::with_capacity(bytes.len() / 64 + 1);
-        let mut line_start = 0;
-        for line in text.split('\n') {
-            starts.push(line_start);
-            features.push(line_features(line.as_bytes()));
-            line_start += line.len() + 1;
+        let mut found = Self {
+            address: Vec::new(),
+            colon_run: Vec::new(),
+            mac: Vec::new(),
+            digit_groups: Vec::new(),
+            syslog_lines: Vec::new(),
+            backslashes: memchr::memchr_iter(b'\\', bytes).collect(),
+            at_signs: memchr::memchr_iter(b'@', bytes).collect(),
+            separators: Vec::new(),
+        };
+        found.find_shapes(bytes);
+        // Every check reads a few bytes from the line's start (more than
+        // the line holds only ever lets more lines through).
+        let line_starts =
+            std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
+        found.syslog_lines = line_starts
+            .filter(|&start| may_start_syslog_header(&bytes[start..bytes.len().min(start + 64)]))
+            .collect();
+        found
+    }
+
+    fn find_shapes(&mut self, bytes: &[u8]) {
+        let mut blocks = bytes.chunks(BLOCK);
+        let mut previous = Planes::default();
+        let mut current = blocks.next().map(Planes::of).unwrap_or_default();
+        let mut base = 0;
+        while base < bytes.len() {
+            let next = blocks.next().map(Planes::of).unwrap_or_default();
+            let shapes = Shapes::find(&previous, &current, &next);
+            push_bits(&mut self.address, base, shapes.address);
+            push_bits(&mut self.colon_run, base, shapes.colon_run);
+            push_bits(&mut self.mac, base, shapes.mac);
+            push_bits(&mut self.digit_groups, base, shapes.digit_groups);
+            let key_end_before = (current.key_end << 1) | (previous.key_end >> 63);
+            push_bits(
+                &mut self.separators,
+                base,
+                (current.colon | current.equals) & key_end_before,
+            );
+            previous = current;
+            current = next;
+            base += BLOCK;
         }
+    }
+}
+
+const BLOCK: usize = 64;
+
+/// One bit per byte of a block (bit `i` is byte `i`) for each byte class
+/// the shapes are made of.
+#[derive(Clone, Copy, Default)]
+struct Planes {
+    digit: u64,
+    colon: u64,
+    dot: u64,
+    dash: u64,
+    space: u64,
+    equals: u64,
+    /// A letter, a quote, a backslash, a space or a tab.
+    key_end: u64,
+}
+
+impl Planes {
+    /// The planes of up to 64 bytes; missing bytes belong to no class.
+    fn of(block: &[u8]) -> Self {
+        // One flag byte per input byte first: a loop of comparisons the
+        // compiler turns into vector code. Each flag is then gathered into
+        // its plane eight bytes at a time with one multiplication.
+        let mut flags = [0u8; BLOCK];
+        for (flag, &b) in flags.iter_mut().zip(block) {
+            *flag = u8::from(b.wrapping_sub(b'0') < 10)
+                | u8::from(b == b':') << 1
+                | u8::from(b == b'.') << 2
+                | u8::from(b == b'-') << 3
+                | u8::from(b == b' ') << 4
+                | u8::from(b == b'=') << 5
+                | u8::from(
+                    b.is_ascii_alphabetic() || matches!(b, b'"' | b'\'' | b'\\' | b' ' | b'\t'),
+                ) << 6;
+        }
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const GATHER: u64 = 0x0102_0408_1020_4080;
+        let mut planes = Self::default();
+        for (index, word) in flags.chunks_exact(8).enumerate() {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(word);
+            let word = u64::from_le_bytes(eight);
+            let shift = 8 * index;
+            let gather = |bit: u32| (((word >> bit) & ONES).wrapping_mul(GATHER) >> 56) << shift;
+            planes.digit |= gather(0);
+            planes.colon |= gather(1);
+            planes.dot |= gather(2);
+            planes.dash |= gather(3);
+            planes.space |= gather(4);
+            planes.equals |= gather(5);
+            planes.key_end |= gather(6);
+        }
+        planes
+    }
+}
+
+/// The shapes starting in one block, as bits.
+struct Shapes {
+    address: u64,
+    colon_run: u64,
+    mac: u64,
+    digit_groups: u64,
+}
+
+impl Shapes {
+    /// Every shape spans less than a block, so the block before and the
+    /// block after are all the context needed. Work is done on 128 bits,
+    /// the block and the next one, so that `x >> k` reads `k` bytes ahead.
+    fn find(previous: &Planes, current: &Planes, next: &Planes) -> Self {
+        let join = |current: u64, next: u64| u128::from(current) | u128::from(next) << 64;
+        let count = |x: u128| (x as u64).count_ones() + ((x >> 64) as u64).count_ones();
+        let digit = join(current.digit, next.digit);
+        let colon = join(current.colon, next.colon);
+        let dot = join(current.dot, next.dot);
+        let dash = join(current.dash, next.dash);
+        // A digit `k` bytes before.
+        let digit_before = |k: u32| (digit << k) | u128::from(previous.digit >> (64 - k));
+        let every_third = |x: u128| x & (x >> 3) & (x >> 6) & (x >> 9) & (x >> 12);
+        // Every shape but the card starts with a separator in this block,
+        // and most need several: counting them first skips most of the work.
+        let mut address = 0;
+        let mut digit_groups = 0;
+        if current.dot | current.dash != 0 {
+            // `digit.digit`, and three of them two to four bytes apart.
+            let digit_dot = dot & digit_before(1) & (digit >> 1);
+            if count(digit_dot) >= 3 {
+                let near = |x: u128| (x >> 2) | (x >> 3) | (x >> 4);
+                address |= digit_dot & near(digit_dot & near(digit_dot));
+            }
+            address |= dot & (dot >> 5);
+            if count(dash) >= 5 {
+                address |= every_third(dash);
+            }
+            let digits_before3 = digit_before(1) & digit_before(2) & digit_before(3);
+            let digits_after4 = (digit >> 1) & (digit >> 2) & (digit >> 3) & (digit >> 4);
+            let phone = (dot | dash) & digits_before3 & digits_after4;
+            let ssn = dash
+                & (dash >> 3)
+                & digits_before3
+                & (digit >> 1)
+                & (digit >> 2)
+                & (digits_after4 >> 3);
+            digit_groups |= phone | ssn;
+        }
+        let mut mac = 0;
+        if current.colon | current.dash != 0 && count(colon | dash) >= 5 {
+            mac = every_third(colon | dash);
+        }
+        let mut colon_run = 0;
+        if current.colon != 0 {
+            colon_run = colon & (colon >> 1);
+            if count(colon) >= 5 {
+                let close = |x: u128| (x >> 1) | (x >> 2) | (x >> 3) | (x >> 4) | (x >> 5);
+                let mut chain = colon;
+                for _ in 0..4 {
+                    chain = colon & close(chain);
+                }
+                colon_run |= chain;
+            }
+        }
+        // The low half is this block; `as` keeps exactly that.
         Self {
-            starts,
-            features,
-            text_len: text.len(),
+            address: address as u64,
+            colon_run: colon_run as u64,
+            mac: mac as u64,
+            digit_groups: digit_groups as u64 | card_starts(previous, current, next),
         }
     }
+}
 
-    /// Byte ranges of the text made of whole lines having any of the
-    /// features in `mask`; adjacent lines are joined into one range. Each
-    /// range ends at its last line's end (before its `\n`).
-    pub(crate) fn ranges(&self, mask: u16) -> Ranges<'_> {
-        Ranges {
-            lines: self,
-            mask,
-            next: 0,
+/// Where, in `current`, a run of digits joined by single spaces or dashes
+/// starts that holds at least thirteen digits (or goes on past `next`).
+fn card_starts(previous: &Planes, current: &Planes, next: &Planes) -> u64 {
+    if current.digit == 0 {
+        return 0;
+    }
+    let join = |current: u64, next: u64| u128::from(current) | u128::from(next) << 64;
+    let digit = join(current.digit, next.digit);
+    let joiner = join(current.space | current.dash, next.space | next.dash);
+    let digit_before = (digit << 1) | u128::from(previous.digit >> 63);
+    let joined = digit | (joiner & digit_before & (digit >> 1));
+    // Thirteen joined bytes in a row, found by doubling.
+    let run2 = joined & (joined >> 1);
+    let run4 = run2 & (run2 >> 2);
+    let run8 = run4 & (run4 >> 4);
+    let run13 = run8 & (run4 >> 8) & (joined >> 12);
+    let mut starts = (run13 & !(run13 << 1)) as u64;
+    let mut card = 0;
+    while starts != 0 {
+        let start = starts.trailing_zeros();
+        starts &= starts - 1;
+        let len = (!(joined >> start)).trailing_zeros();
+        if start + len >= 128 {
+            card |= 1 << start;
+            continue;
+        }
+        let whole_run = (1u128 << len) - 1;
+        if ((digit >> start) & whole_run).count_ones() >= 13 {
+            card |= 1 << start;
         }
     }
+    card
+}
 
-    /// Start of every line having any of the features in `mask`, in order.
-    pub(crate) fn line_starts(&self, mask: u16) -> impl Iterator<Item = usize> + '_ {
-        self.features
-            .iter()
-            .zip(&self.starts)
-            .filter(move |&(features, _)| features & mask != 0)
-            .map(|(_, &start)| start)
-    }
-
-    fn line_end(&self, index: usize) -> usize {
-        self.starts
-            .get(index + 1)
-            .map_or(self.text_len, |next| next - 1)
+fn push_bits(positions: &mut Vec<usize>, base: usize, mut bits: u64) {
+    while bits != 0 {
+        positions.push(base + bits.trailing_zeros() as usize);
+        bits &= bits - 1;
     }
 }
 
-/// Iterator returned by [`LineFeatures::ranges`].
-pub(crate) struct Ranges<'a> {
-    lines: &'a LineFeatures,
-    mask: u16,
-    next: usize,
-}
-
-impl Iterator for Ranges<'_> {
-    type Item = std::ops::Range<usize>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let features = &self.lines.features;
-        let first = self.next
-            + features[self.next..]
-                .iter()
-                .position(|f| f & self.mask != 0)?;
-        let after = features[first..]
-            .iter()
-            .position(|f| f & self.mask == 0)
-            .map_or(features.len(), |n| first + n);
-        self.next = after;
-        Some(self.lines.starts[first]..self.lines.line_end(after - 1))
+/// Calls `scan` with the maximal run of bytes `in_run` around each of
+/// `positions` (in increasing order), once per run.
+///
+/// A regex that has no look-around and whose matches hold only bytes
+/// `in_run` finds, searched on each run, exactly the matches it finds
+/// in the whole text inside those runs: no match crosses a byte outside
+/// the run. (A `\b` at a run's edge sees the same as in the whole text when
+/// every word byte is `in_run`.)
+pub(crate) fn for_each_run(
+    text: &str,
+    positions: &[usize],
+    in_run: impl Fn(u8) -> bool,
+    mut scan: impl FnMut(Range<usize>),
+) {
+    let bytes = text.as_bytes();
+    let mut covered = 0;
+    for &position in positions {
+        if position < covered || position >= bytes.len() {
+            continue;
+        }
+        let mut start = position;
+        while start > 0 && in_run(bytes[start - 1]) {
+            start -= 1;
+        }
+        let mut end = position;
+        while end < bytes.len() && in_run(bytes[end]) {
+            end += 1;
+        }
+        covered = end.max(position + 1);
+        if start < end {
+            scan(start..end);
+        }
     }
 }
 
-/// The features of one line (without its `\n`).
-fn line_features(line: &[u8]) -> u16 {
-    use feature::*;
-    // Counters could overflow their lanes on a line this long; such lines
-    // (machine-written blobs) simply get every feature.
-    if line.len() > LANE_LIMIT {
-        return u16::MAX;
+/// Calls `scan` with each distinct line (without its `\n`) that contains
+/// one of `positions` (in increasing order).
+pub(crate) fn for_each_line(text: &str, positions: &[usize], mut scan: impl FnMut(Range<usize>)) {
+    let bytes = text.as_bytes();
+    let mut covered = 0;
+    for &position in positions {
+        if position < covered || position > bytes.len() {
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &bytes[..position]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &bytes[position..]).map_or(bytes.len(), |i| position + i);
+        covered = end + 1;
+        scan(start..end);
     }
-    let mut window3 = 0usize;
-    let mut window8 = 0usize;
-    let mut counters = 0u64;
-    let mut shapes = 0u8;
-    // Digits of the current chain joined by single spaces or dashes.
-    let mut chain = 0u32;
-    let mut long_chain = false;
-    for &b in line {
-        let c = CLASS[usize::from(b)];
-        window3 = ((window3 << 3) | usize::from(c)) & 511;
-        counters += WINDOW3[window3];
-        window8 = ((window8 << 2) | usize::from(NUMBER_CLASS[usize::from(c)])) & 0xffff;
-        shapes |= WINDOW8[window8];
-        chain = (chain + u32::from(c == class::DIGIT)) & CHAIN_KEEP[window3 & 63];
-        long_chain |= chain >= 13;
-    }
-    let lane = |n: u32| (counters >> (n * LANE)) & 0xffff;
-    let mut features = 0;
-    if lane(0) >= 3 {
-        features |= DOTTED_QUAD;
-    }
-    if lane(1) >= 5 {
-        features |= DASHED_HEX;
-    }
-    if lane(2) >= 2 {
-        features |= DOTTED_HEX;
-    }
-    if lane(3) >= 3 {
-        features |= COLON_RUN;
-    }
-    if shapes & 1 != 0 {
-        features |= SSN_SHAPE;
-    }
-    if shapes & 2 != 0 {
-        features |= PHONE_SHAPE;
-    }
-    if long_chain {
-        features |= CARD_SHAPE;
-    }
-    if line.contains(&b'\\') {
-        features |= BACKSLASH;
-    }
-    if may_start_syslog_header(line) {
-        features |= SYSLOG_START;
-    }
-    features
 }
 
 /// Whether `line` could start with one of the syslog headers the host
@@ -348,44 +355,52 @@ fn may_start_syslog_header(line: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn features(line: &str) -> u16 {
-        LineFeatures::new(line).features[0]
+    #[test]
+    fn shapes_are_found() {
+        let at =
+            |text: &str, pick: fn(&Prefilter) -> &Vec<usize>| pick(&Prefilter::new(text)).clone();
+        assert_eq!(at("from 10.20.4.23 port", |p| &p.address), vec![7]);
+        assert!(at("version 1.2 at 12:30:45.123", |p| &p.address).is_empty());
+        assert_eq!(at("mac=00-1A-2B-3C-4D-5E;", |p| &p.address), vec![6]);
+        assert_eq!(at("Host 001a.2bf8.e8fb in", |p| &p.address), vec![9]);
+        assert_eq!(at("from fe80::1%eth0", |p| &p.colon_run), vec![9]);
+        assert_eq!(at("link 00:1a:2b:3c:4d:5e up", |p| &p.colon_run), vec![7]);
+        assert_eq!(at("link 00:1a:2b:3c:4d:5e up", |p| &p.mac), vec![7]);
+        assert!(at("May 21 01:58:03 host prog[1]: x: y", |p| &p.colon_run).is_empty());
+        assert_eq!(at("ssn 123-45-6789", |p| &p.digit_groups), vec![7]);
+        assert!(at("2024-05-21 01:58:03", |p| &p.digit_groups).is_empty());
+        assert_eq!(at("call (417) 555-0123", |p| &p.digit_groups), vec![14]);
+        assert_eq!(at("call 911.555.0176", |p| &p.digit_groups), vec![12]);
+        assert_eq!(at("pan 3477 789625 41143", |p| &p.digit_groups), vec![4]);
+        assert_eq!(at("FABRIKAM\\alice", |p| &p.backslashes), vec![8]);
+        let syslog = "May 21 01:58:03 h p[1]: x\n<34>1 2003-10-11T22:14:15Z h\n\
+                      *12: Mar  1 00:00:01 UTC: sw: %X-5-Y\n- 1117838570 2005.06.03 R02";
+        assert_eq!(at(syslog, |p| &p.syslog_lines), vec![0, 26, 55]);
     }
 
     #[test]
-    fn shapes_are_seen() {
-        use feature::*;
-        assert_ne!(features("from 10.20.4.23 port") & DOTTED_QUAD, 0);
-        assert_eq!(features("version 1.2 at 12:30:45.123") & DOTTED_QUAD, 0);
-        assert_ne!(features("mac=00-1A-2B-3C-4D-5E;") & DASHED_HEX, 0);
-        assert_ne!(features("Host 001a.2bf8.e8fb in") & DOTTED_HEX, 0);
-        assert_ne!(features("from fe80::1%eth0") & COLON_RUN, 0);
-        assert_ne!(features("link 00:1a:2b:3c:4d:5e up") & COLON_RUN, 0);
-        assert_eq!(
-            features("May 21 01:58:03 host prog[1]: x: y") & COLON_RUN,
-            0
-        );
-        assert_ne!(features("ssn 123-45-6789") & SSN_SHAPE, 0);
-        assert_eq!(features("2024-05-21 01:58:03") & DIGIT_GROUPS, 0);
-        assert_ne!(features("call (417) 555-0123") & PHONE_SHAPE, 0);
-        assert_ne!(features("call 911.555.0176") & PHONE_SHAPE, 0);
-        assert_ne!(features("pan 3477 789625 41143") & CARD_SHAPE, 0);
-        assert_ne!(features("FABRIKAM\\alice") & BACKSLASH, 0);
-        assert_ne!(features("May 21 01:58:03 h p[1]: x") & SYSLOG_START, 0);
-        assert_ne!(features("<34>1 2003-10-11T22:14:15Z h") & SYSLOG_START, 0);
-        assert_ne!(
-            features("*12: Mar  1 00:00:01 UTC: sw: %X-5-Y") & SYSLOG_START,
-            0
-        );
-        assert_eq!(features("- 1117838570 2005.06.03 R02") & SYSLOG_START, 0);
+    fn shapes_across_blocks() {
+        for pad in 50..70 {
+            let text = format!("{}10.20.4.23 and 4111 1111 1111 1111", "x".repeat(pad));
+            let found = Prefilter::new(&text);
+            assert_eq!(found.address, vec![pad + 2], "{pad}");
+            assert_eq!(found.digit_groups, vec![pad + 15], "{pad}");
+        }
     }
 
     #[test]
-    fn ranges_join_adjacent_lines() {
-        let text = "a 1.2.3.4\nb 5.6.7.8\nnothing\nc 9.9.9.9";
-        let lines = LineFeatures::new(text);
-        let ranges: Vec<_> = lines.ranges(feature::DOTTED_QUAD).collect();
-        assert_eq!(ranges, vec![0..19, 28..text.len()]);
-        assert_eq!(&text[ranges[0].clone()], "a 1.2.3.4\nb 5.6.7.8");
+    fn runs_and_lines() {
+        let text = "a 10.0.0.1-x b\nc 1.2.3.4";
+        let mut runs = Vec::new();
+        for_each_run(
+            text,
+            &[4, 6, 19],
+            |b| b.is_ascii_digit() || b == b'.',
+            |r| runs.push(r),
+        );
+        assert_eq!(runs, vec![2..10, 17..24]);
+        let mut lines = Vec::new();
+        for_each_line(text, &[0, 5, 15, 20], |r| lines.push(r));
+        assert_eq!(lines, vec![0..14, 15..24]);
     }
 }

@@ -15,6 +15,7 @@ use super::config::{
     compile_operator_regex, normalise_internal_domain,
 };
 use super::detect::BuiltinDetectors;
+use super::detect::private_key::MAX_BODY_BYTES;
 use super::kind::{CustomPatternId, PiiSpan, PiiType};
 use super::resolve::{Candidate, rank, resolve};
 use super::stream::{StreamLimits, StreamScanner};
@@ -106,7 +107,37 @@ impl PiiScanner {
 
     /// Every finding in `text`: sorted by start, non-overlapping, with byte
     /// offsets on char boundaries.
+    ///
+    /// Long texts are scanned in pieces of whole lines small enough to stay
+    /// in the processor's cache while every detector passes over them. That
+    /// changes no finding: every detector decides from the line of its
+    /// match alone (which is also what lets [`StreamScanner`] agree with
+    /// this), except private keys, and no piece ends near one.
     pub fn scan(&self, text: &str) -> Vec<PiiSpan> {
+        if text.len() <= 2 * CHUNK_BYTES {
+            return self.scan_lines(text);
+        }
+        let mut spans = Vec::new();
+        let mut start = 0;
+        while start < text.len() {
+            let end = chunk_end(text, start);
+            spans.extend(
+                self.scan_lines(&text[start..end])
+                    .into_iter()
+                    .map(|span| PiiSpan {
+                        start: span.start + start,
+                        end: span.end + start,
+                        ..span
+                    }),
+            );
+            start = end;
+        }
+        spans
+    }
+
+    /// [`PiiScanner::scan`] of a text made of whole lines (or of all the
+    /// text), in one piece.
+    fn scan_lines(&self, text: &str) -> Vec<PiiSpan> {
         let mut candidates = Vec::new();
         let enabled = |kind: PiiType| !self.disabled.contains(&kind);
         self.builtin.detect(text, enabled, &mut candidates);
@@ -173,6 +204,38 @@ impl PiiScanner {
     }
 }
 
+/// About how much text [`PiiScanner::scan`] hands the detectors at once.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Where the piece of `text` that starts at `start` (a line start) ends:
+/// at a line start about [`CHUNK_BYTES`] further, or at the end of the
+/// text. A private-key block may span lines, and its end depends on up to
+/// [`MAX_BODY_BYTES`] after its header; so the piece goes on that far past
+/// every header it holds.
+fn chunk_end(text: &str, start: usize) -> usize {
+    const HEADER: &[u8] = b"-----BEGIN";
+    let bytes = text.as_bytes();
+    let next_line = |from: usize| {
+        memchr::memchr(b'\n', bytes.get(from..).unwrap_or_default())
+            .map_or(bytes.len(), |newline| from + newline + 1)
+    };
+    let mut end = next_line(start + CHUNK_BYTES);
+    let mut searched = start;
+    while end < bytes.len() {
+        // `end` is a line start, so no header straddles it.
+        let Some(offset) = memchr::memmem::find(&bytes[searched..end], HEADER) else {
+            break;
+        };
+        let header = searched + offset;
+        // The block's body starts on the header's line and is read for at
+        // most `MAX_BODY_BYTES`, plus a footer line.
+        let header_line_end = next_line(header);
+        end = end.max(next_line(header_line_end + MAX_BODY_BYTES + 1024));
+        searched = header + 1;
+    }
+    end.min(bytes.len())
+}
+
 fn compile_custom_patterns(
     patterns: &[CustomPattern],
 ) -> Result<Vec<CompiledPattern>, PiiConfigError> {
@@ -223,6 +286,32 @@ mod tests {
             regex: regex.to_owned(),
             reports_as,
         }
+    }
+
+    #[test]
+    fn pieces_change_no_finding() {
+        let scanner = PiiScanner::with_defaults().expect("test input is valid");
+        let line = "May 21 01:58:03 pgdb-prod-03 sshd[1]: Accepted publickey for tomas_mensah \
+                    from 10.8.0.120 port 5 mail ops@example.org\n";
+        let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabc+/=\n\
+                   -----END RSA PRIVATE KEY-----\n";
+        let mut text = String::new();
+        let mut index = 0;
+        while text.len() < 6 * CHUNK_BYTES {
+            text.push_str(line);
+            if index % 997 == 0 {
+                text.push_str(key);
+            }
+            if index % 1999 == 5 {
+                // A block without footer whose body runs on for many lines.
+                text.push_str("-----BEGIN PRIVATE KEY-----\n");
+                text.push_str(&"QUJDRA==\n".repeat(2000 + index % 7));
+            }
+            index += 1;
+        }
+        let whole = scanner.scan_lines(&text);
+        assert!(whole.len() > 10_000);
+        assert_eq!(scanner.scan(&text), whole);
     }
 
     #[test]

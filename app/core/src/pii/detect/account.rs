@@ -7,12 +7,15 @@
 //! brute-force logs are full of them, so masking them would hide the very
 //! pattern an incident responder is looking for.
 
+use std::sync::LazyLock;
+
 use regex::Regex;
 
 use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
-use crate::pii::prefilter::{LineFeatures, feature};
+use crate::pii::literal::Anchored;
+use crate::pii::prefilter::{Prefilter, for_each_line, for_each_run};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_word_byte};
 
@@ -58,26 +61,49 @@ const NOT_NAMES: &[&str] = &[
     "limit", "process", "processes", "instance",
 ];
 
+/// [`SYSTEM_ACCOUNTS`] and [`NOT_NAMES`], sorted for binary search: logs
+/// name thousands of accounts per megabyte.
+static EXCLUDED_NAMES: LazyLock<Vec<&'static [u8]>> = LazyLock::new(|| {
+    let mut names: Vec<&'static [u8]> = SYSTEM_ACCOUNTS
+        .iter()
+        .chain(NOT_NAMES)
+        .map(|name| name.as_bytes())
+        .collect();
+    names.sort_unstable();
+    names
+});
+
 /// Whether `name` could be a person's or a service's own login.
 pub(crate) fn acceptable_username(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'$'))
-        && !SYSTEM_ACCOUNTS.contains(&lower.as_str())
-        && !NOT_NAMES.contains(&lower.as_str())
+    const MAX_LEN: usize = 64;
+    let bytes = name.as_bytes();
+    let well_formed = !bytes.is_empty()
+        && bytes.len() <= MAX_LEN
+        && (bytes[0].is_ascii_alphabetic() || bytes[0] == b'_')
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'$'));
+    if !well_formed {
+        return false;
+    }
+    let mut buffer = [0u8; MAX_LEN];
+    let lower = &mut buffer[..bytes.len()];
+    lower.copy_from_slice(bytes);
+    lower.make_ascii_lowercase();
+    EXCLUDED_NAMES.binary_search(&&*lower).is_err()
 }
 
 pub(crate) struct AccountDetector {
     formats: Regex,
+    /// Literals of which every match of `formats` holds one, besides the
+    /// `@` of `ssh name@host`: those the engine can find quickly, and…
+    format_literals: Regex,
+    /// …those it matches ignoring ASCII case (two patterns: together they
+    /// would leave the engine only a set of first bytes to look for).
+    format_words: [Regex; 2],
     home_directory: Regex,
-    postgres_prefix: Regex,
+    /// Tried at each `@` only.
+    postgres_prefix: Anchored,
     domain_user: Regex,
 }
 
@@ -93,7 +119,7 @@ impl AccountDetector {
             "(?:Accepted|Failed|Postponed) [a-z0-9/-]+ for (?:invalid user )?@NAME@ from ",
             "[Ii]nvalid user @NAME@",
             // "session opened for user bob(uid=…)", "New session 3 of user bob."
-            "(?i:for|of|from|by) (?i:user)[ \\t]+['\"]?@NAME@",
+            "(?i-u:for|of|from|by) (?i-u:user)[ \\t]+['\"]?@NAME@",
             // PAM modules: "pam_faillock(sshd:auth): user bob is locked", "… user=bob"
             "pam_[a-z_]+\\([^)\\n]*\\):[^\\n]*?[ \\t]user[ =]['\"]?@NAME@",
             // PostgreSQL and MySQL quote the role: `for user "app"`, `role "app"`.
@@ -103,10 +129,10 @@ impl AccountDetector {
             // Windows Security log fields.
             "(?:Account Name|User Name|Subject|Target|User):[ \\t]*@NAME@",
             // Connection strings: "User Id=svc;".
-            "(?i:user[ _]?id)[ \\t]*=[ \\t]*@NAME@",
+            "(?i-u:user[ _]?id)[ \\t]*=[ \\t]*@NAME@",
             // Command-line flags and shells.
             "--user(?:name)?[= ]['\"]?@NAME@",
-            "(?i:logged in as|log ?on as|login as|running as|run as|su to|switched to user)[ \\t]+['\"]?@NAME@",
+            "(?i-u:logged in as|log ?on as|login as|running as|run as|su to|switched to user)[ \\t]+['\"]?@NAME@",
             "ssh[ \\t]+(?:-[A-Za-z][ \\t]+(?:[^ \\t\\n]+[ \\t]+)?)*@NAME@@",
             // su: "su[1100]: (to root) alice on pts/0"
             "su(?:\\[[0-9]+\\])?: \\(to [^)\\n]*\\) @NAME@ on ",
@@ -120,6 +146,14 @@ impl AccountDetector {
             .join("|");
         Ok(Self {
             formats: compile("username", &alternation)?,
+            format_literals: compile(
+                "username",
+                "Accepted |Failed |Postponed |pam_|role \"|sudo|Name:|Subject:|Target:|\\(to |CRON\\[",
+            )?,
+            format_words: [
+                compile("username", "(?i-u)user|su to")?,
+                compile("username", "(?i-u) as")?,
+            ],
             // Home directories on Unix, macOS and Windows.
             home_directory: compile(
                 "username",
@@ -128,7 +162,7 @@ impl AccountDetector {
             // PostgreSQL's `%u@%d` log_line_prefix ("[2024] app_rw@orders
             // LOG:"); found from its `@` and the name read backwards, since a
             // pattern that starts with the name would be tried at every word.
-            postgres_prefix: compile(
+            postgres_prefix: Anchored::new(
                 "username",
                 "@[A-Za-z0-9_-]+[ \\t]+(?:LOG|ERROR|FATAL|PANIC|WARNING|DETAIL|STATEMENT|HINT|NOTICE|INFO|DEBUG[0-9]?):",
             )?,
@@ -139,17 +173,39 @@ impl AccountDetector {
         })
     }
 
-    pub(crate) fn detect(&self, text: &str, lines: &LineFeatures, out: &mut Vec<Candidate>) {
-        for caps in self.formats.captures_iter(text) {
-            // Exactly one alternative matched, and each has one group.
-            let (Some(whole), Some(name)) = (caps.get(0), caps.iter().skip(1).flatten().next())
-            else {
-                continue;
-            };
-            let followed_by_at =
-                byte_at(text, name.end()) == Some(b'@') && whole.end() > name.end();
-            push_name(text, name.start(), name.end(), followed_by_at, out);
-        }
+    pub(crate) fn detect(&self, text: &str, prefilter: &Prefilter, out: &mut Vec<Candidate>) {
+        // The formats are many and partly case-insensitive, which leaves the
+        // engine no literal to jump to; so they are looked for only on the
+        // lines that hold one of their literals. No format matches across
+        // a line break, so each line is searched as it would be in the
+        // whole text.
+        let mut lines_with_literals: Vec<usize> = self
+            .format_literals
+            .find_iter(text)
+            .chain(self.format_words[0].find_iter(text))
+            .chain(self.format_words[1].find_iter(text))
+            .map(|m| m.start())
+            .collect();
+        let bytes = text.as_bytes();
+        lines_with_literals.extend(prefilter.at_signs.iter().copied().filter(|&at| {
+            let line_start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+            memchr::memmem::find(&bytes[line_start..at], b"ssh").is_some()
+        }));
+        lines_with_literals.sort_unstable();
+        for_each_line(text, &lines_with_literals, |line| {
+            let base = line.start;
+            for caps in self.formats.captures_iter(&text[line]) {
+                // Exactly one alternative matched, and each has one group.
+                let (Some(whole), Some(name)) = (caps.get(0), caps.iter().skip(1).flatten().next())
+                else {
+                    continue;
+                };
+                let (name_start, name_end) = (base + name.start(), base + name.end());
+                let followed_by_at =
+                    byte_at(text, name_end) == Some(b'@') && base + whole.end() > name_end;
+                push_name(text, name_start, name_end, followed_by_at, out);
+            }
+        });
         for caps in self.home_directory.captures_iter(text) {
             let Some(name) = caps.get(1) else { continue };
             if acceptable_username(name.as_str())
@@ -163,9 +219,11 @@ impl AccountDetector {
                 ));
             }
         }
-        let bytes = text.as_bytes();
-        for m in self.postgres_prefix.find_iter(text) {
-            let at = m.start();
+
+        let mut prefixes = Vec::new();
+        self.postgres_prefix
+            .find_at_sorted(text, &prefilter.at_signs, |at, _| prefixes.push(at));
+        for at in prefixes {
             let mut start = at;
             while start > 0
                 && (bytes[start - 1].is_ascii_alphanumeric()
@@ -181,10 +239,12 @@ impl AccountDetector {
                 push_name(text, start, at, true, out);
             }
         }
-        // `DOMAIN\user` has no letter to jump to, but needs a backslash.
-        for range in lines.ranges(feature::BACKSLASH) {
-            let base = range.start;
-            for caps in self.domain_user.captures_iter(&text[range]) {
+        // `DOMAIN\user` has no letter to jump to, but needs a backslash; it
+        // is looked for only in the run of the bytes it is made of around
+        // each (see [`crate::pii::prefilter`]).
+        for_each_run(text, &prefilter.backslashes, is_domain_user_byte, |run| {
+            let base = run.start;
+            for caps in self.domain_user.captures_iter(&text[run]) {
                 let (Some(whole), Some(domain), Some(name)) =
                     (caps.get(0), caps.get(1), caps.get(2))
                 else {
@@ -196,8 +256,13 @@ impl AccountDetector {
                 }
                 push_name(text, base + name.start(), base + name.end(), false, out);
             }
-        }
+        });
     }
+}
+
+/// The bytes a match of `domain_user` is made of.
+const fn is_domain_user_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'$' | b'-' | b'\\')
 }
 
 /// Reports `text[start..end]` unless it is not a name after all.
@@ -275,7 +340,7 @@ mod tests {
     fn found(text: &str) -> Vec<&str> {
         let detector = AccountDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &LineFeatures::new(text), &mut out);
+        detector.detect(text, &Prefilter::new(text), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.dedup_by_key(|c| (c.start, c.end));
         out.iter().map(|c| &text[c.start..c.end]).collect()

@@ -7,11 +7,12 @@
 //! names (`logo@2x.png`) and package pins (`glob@7.2.3`, which has no
 //! top-level domain anyway).
 
-use regex::Regex;
+use regex::{Match, Regex};
 
 use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
+use crate::pii::prefilter::{Prefilter, for_each_run};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_word_byte, line_before};
 
@@ -35,11 +36,18 @@ impl EmailDetector {
         })
     }
 
-    pub(crate) fn detect(&self, text: &str, out: &mut Vec<Candidate>) {
-        let plain = self.plain.find_iter(text);
-        let percent_encoded = self.percent_encoded.find_iter(text);
-        for m in plain.chain(percent_encoded) {
-            let (mut start, end) = (m.start(), m.end());
+    /// Plain addresses are looked for only in the run of the bytes they are
+    /// made of around each `@` (see [`crate::pii::prefilter`]).
+    pub(crate) fn detect(&self, text: &str, prefilter: &Prefilter, out: &mut Vec<Candidate>) {
+        let mut found: Vec<(usize, Match<'_>)> = Vec::new();
+        for_each_run(text, &prefilter.at_signs, is_plain_address_byte, |run| {
+            let base = run.start;
+            found.extend(self.plain.find_iter(&text[run]).map(|m| (base, m)));
+        });
+        found.extend(self.percent_encoded.find_iter(text).map(|m| (0, m)));
+        for (base, m) in found {
+            let (m_start, m_end) = (base + m.start(), base + m.end());
+            let (mut start, end) = (m_start, m_end);
             let value = m.as_str();
             let (at, domain) = match value.find('@') {
                 Some(at) => (at, &value[at + 1..]),
@@ -58,12 +66,12 @@ impl EmailDetector {
             // the address ("q%3Dbob%40x.org"), not to its local part.
             let local = &value[..at];
             if let Some(cut) = last_foreign_escape(local) {
-                start = start.max(m.start() + cut);
+                start = start.max(m_start + cut);
             }
             while start < end && matches!(text.as_bytes()[start], b'.' | b'%' | b'+' | b'-') {
                 start += 1;
             }
-            if start >= m.start() + at {
+            if start >= m_start + at {
                 continue;
             }
             if byte_at(text, end).is_some_and(|b| is_word_byte(b) || b == b'-') {
@@ -86,6 +94,12 @@ impl EmailDetector {
             out.push(Candidate::new(PiiType::Email, start, end, rank::EMAIL));
         }
     }
+}
+
+/// The bytes a plain address (and its surroundings the pattern could take
+/// in) is made of.
+const fn is_plain_address_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-' | b'@')
 }
 
 /// `ssh deploy@bastion01.example.internal`: a login at a host, not a mailbox.
@@ -172,7 +186,7 @@ mod tests {
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = EmailDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &mut out);
+        detector.detect(text, &Prefilter::new(text), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.dedup_by_key(|c| (c.start, c.end));
         out.iter()

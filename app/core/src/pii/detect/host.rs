@@ -12,15 +12,13 @@
 //! (SRV-APP95)`) are reported too; propagation never crosses lines so the
 //! streaming scanner stays exact.
 
-use std::collections::BTreeSet;
-
 use regex::Regex;
 
 use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
 use crate::pii::literal::Anchored;
-use crate::pii::prefilter::{LineFeatures, feature};
+use crate::pii::prefilter::{Prefilter, for_each_line};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, line_end, line_start};
 
@@ -113,19 +111,19 @@ impl HostDetector {
         })
     }
 
-    /// Syslog headers are looked for only on lines that start like one;
-    /// see [`crate::pii::prefilter`].
-    pub(crate) fn detect(&self, text: &str, lines: &LineFeatures, out: &mut Vec<Candidate>) {
+    /// Syslog headers are looked for only on lines that start like one,
+    /// DHCP clients only on lines with a MAC address; see
+    /// [`crate::pii::prefilter`].
+    pub(crate) fn detect(&self, text: &str, prefilter: &Prefilter, out: &mut Vec<Candidate>) {
         let mut found: Vec<(usize, usize)> = Vec::new();
         // A header starts a line, so it is tried, anchored, at the start
         // of each line that may hold one; the pattern cannot cross a line
         // break, so the next line start is never inside a match.
         let mut headers = Vec::new();
-        self.syslog_header.find_at(
-            text,
-            lines.line_starts(feature::SYSLOG_START).collect(),
-            |start, end| headers.push((start, &text[start..end])),
-        );
+        self.syslog_header
+            .find_at_sorted(text, &prefilter.syslog_lines, |start, end| {
+                headers.push((start, &text[start..end]));
+            });
         for (header_start, header) in headers {
             // The host is read from the matched header by its position, which
             // is much cheaper than asking the engine for capture groups.
@@ -152,16 +150,28 @@ impl HostDetector {
             let accept = has_labels && is_internal_fqdn(text, start, m.end());
             push_if(text, start, m.end(), accept, &mut found);
         }
-        for rule in [&self.windows_field, &self.dhcp_client] {
-            for caps in rule.captures_iter(text) {
-                let Some(host) = caps.name("host") else {
-                    continue;
-                };
+        let mut push_named = |caps: regex::Captures<'_>, base: usize| {
+            if let Some(host) = caps.name("host") {
                 let name = host.as_str().trim_end_matches('.');
-                let end = host.start() + name.len();
-                push_if(text, host.start(), end, is_named_host(name), &mut found);
+                let start = base + host.start();
+                push_if(
+                    text,
+                    start,
+                    start + name.len(),
+                    is_named_host(name),
+                    &mut found,
+                );
             }
+        };
+        for caps in self.windows_field.captures_iter(text) {
+            push_named(caps, 0);
         }
+        // Every match holds a MAC address, and none crosses a line.
+        for_each_line(text, &prefilter.mac, |line| {
+            for caps in self.dhcp_client.captures_iter(&text[line.clone()]) {
+                push_named(caps, line.start);
+            }
+        });
         propagate_within_lines(text, &mut found);
         out.extend(
             found
@@ -253,25 +263,31 @@ pub(crate) fn looks_like_pod_name(name: &str) -> bool {
         || suffix.bytes().any(|b| b.is_ascii_digit())
 }
 
+/// Whether `name` is one of `words`, ignoring ASCII case.
+fn is_one_of(name: &str, words: &[&str]) -> bool {
+    words.iter().any(|word| word.eq_ignore_ascii_case(name))
+}
+
+/// Whether `name` ends with `suffix`, ignoring ASCII case.
+fn ends_with_ignore_case(name: &str, suffix: &str) -> bool {
+    name.len() >= suffix.len()
+        && name.as_bytes()[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
 fn is_syslog_host(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
     !looks_like_pod_name(name)
         && !is_ip_like(name)
-        && !LEVEL_WORDS.contains(&lower.as_str())
-        && !matches!(lower.as_str(), "-" | "localhost" | "localhost.localdomain")
+        && !is_one_of(name, LEVEL_WORDS)
+        && !is_one_of(name, &["-", "localhost", "localhost.localdomain"])
 }
 
 /// A name given in a field that can only hold a machine name.
 fn is_named_host(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
     !name.is_empty()
         && !is_ip_like(name)
         && !looks_like_pod_name(name)
-        && !matches!(
-            lower.as_str(),
-            "-" | "localhost" | "unknown" | "null" | "none" | "n/a"
-        )
-        && !lower.ends_with("cluster.local")
+        && !is_one_of(name, &["-", "localhost", "unknown", "null", "none", "n/a"])
+        && !ends_with_ignore_case(name, "cluster.local")
 }
 
 /// A machine name given as a value of a loosely named key (`host=`,
@@ -304,12 +320,15 @@ fn is_internal_fqdn(text: &str, start: usize, end: usize) -> bool {
         Some(b'.') => !byte_at(text, end + 1).is_some_and(|b| b.is_ascii_alphanumeric()),
         Some(_) => true,
     };
-    let lower = text[start..end].to_ascii_lowercase();
+    let name = &text[start..end];
     before_ok
         && after_ok
-        && !lower.ends_with("cluster.local")
-        && !lower.starts_with("localhost")
-        && lower != "metadata.google.internal"
+        && !ends_with_ignore_case(name, "cluster.local")
+        && !name
+            .as_bytes()
+            .get(..9)
+            .is_some_and(|head| head.eq_ignore_ascii_case(b"localhost"))
+        && !name.eq_ignore_ascii_case("metadata.google.internal")
 }
 
 /// Reports the other mentions, on the same line, of machines already found
@@ -320,18 +339,20 @@ fn propagate_within_lines(text: &str, found: &mut Vec<(usize, usize)>) {
     found.dedup();
     let mut extra = Vec::new();
     let mut index = 0;
+    // Reused from line to line; a line names few machines.
+    let mut names: Vec<&str> = Vec::new();
     while index < found.len() {
         let line_begin = line_start(text, found[index].0);
         let line_finish = line_end(text, found[index].0);
-        let mut names: BTreeSet<&str> = BTreeSet::new();
+        names.clear();
         while index < found.len() && found[index].0 < line_finish {
             let (start, end) = found[index];
             let name = &text[start..end];
             for candidate in [name, name.split('.').next().unwrap_or(name)] {
                 let distinctive = candidate.len() >= 3
                     && candidate.bytes().any(|b| b.is_ascii_digit() || b == b'-');
-                if distinctive {
-                    names.insert(candidate);
+                if distinctive && !names.contains(&candidate) {
+                    names.push(candidate);
                 }
             }
             index += 1;
@@ -341,9 +362,9 @@ fn propagate_within_lines(text: &str, found: &mut Vec<(usize, usize)>) {
         if line_finish - line_begin > MAX_PROPAGATION_LINE {
             continue;
         }
-        let line = &text[line_begin..line_finish];
-        for name in names {
-            for (offset, _) in line.match_indices(name) {
+        let line = &text.as_bytes()[line_begin..line_finish];
+        for name in &names {
+            for offset in occurrences(line, name.as_bytes()) {
                 let start = line_begin + offset;
                 let end = start + name.len();
                 let before_ok = !byte_before(text, start).is_some_and(|b| {
@@ -368,6 +389,25 @@ fn propagate_within_lines(text: &str, found: &mut Vec<(usize, usize)>) {
     found.extend(extra);
 }
 
+/// Where `needle` (not empty) occurs in `haystack`, leftmost first and not
+/// overlapping, as `str::match_indices` finds it; cheaper than it on short
+/// lines, where building a substring searcher costs more than the search.
+fn occurrences<'a>(haystack: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let (&first, _) = needle.split_first()?;
+        while let Some(offset) = memchr::memchr(first, haystack.get(from..)?) {
+            let at = from + offset;
+            if haystack[at..].starts_with(needle) {
+                from = at + needle.len();
+                return Some(at);
+            }
+            from = at + 1;
+        }
+        None
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,7 +415,7 @@ mod tests {
     fn found_with(text: &str, domains: &[String]) -> Vec<String> {
         let detector = HostDetector::new(domains).expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &LineFeatures::new(text), &mut out);
+        detector.detect(text, &Prefilter::new(text), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.dedup_by_key(|c| (c.start, c.end));
         out.iter()
@@ -455,6 +495,21 @@ mod tests {
             vec!["db01.prod.example-internal"]
         );
         assert!(found("a non-corp, thread-local and my-internal tool").is_empty());
+    }
+
+    #[test]
+    fn occurrences_are_those_of_match_indices() {
+        for (haystack, needle) in [
+            ("web-01 and web-01x web-01", "web-01"),
+            ("aaaa", "aa"),
+            ("ab-1ab-1ab-1", "ab-1ab-1"),
+            ("", "x-1"),
+            ("x-1", "x-1"),
+        ] {
+            let want: Vec<usize> = haystack.match_indices(needle).map(|(i, _)| i).collect();
+            let got: Vec<usize> = occurrences(haystack.as_bytes(), needle.as_bytes()).collect();
+            assert_eq!(got, want, "{needle} in {haystack}");
+        }
     }
 
     #[test]

@@ -14,7 +14,8 @@ use super::host::acceptable_machine_name;
 use super::key_words;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
-use crate::pii::literal::{Anchored, for_each_byte2};
+use crate::pii::literal::Anchored;
+use crate::pii::prefilter::Prefilter;
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_masked, looks_random};
 
@@ -51,7 +52,7 @@ impl KeyedValueDetector {
             // for `s`); the rest of the key is read backwards from there.
             // The words are too common for a literal search to pay, so
             // matches are looked for only where a key word ends right
-            // before a separator (see `assignment_starts`).
+            // before a separator (see [`KeyStarts`]).
             assignment: Anchored::new(
                 "keyed",
                 concat!(
@@ -64,10 +65,10 @@ impl KeyedValueDetector {
         })
     }
 
-    pub(crate) fn detect(&self, text: &str, out: &mut Vec<Candidate>) {
+    pub(crate) fn detect(&self, text: &str, keys: &KeyStarts, out: &mut Vec<Candidate>) {
         let mut matches = Vec::new();
         self.assignment
-            .find_at(text, assignment_starts(text), |start, end| {
+            .find_at(text, keys.assignment.clone(), |start, end| {
                 matches.push((start, end));
             });
         for (whole_start, whole_end) in matches {
@@ -76,48 +77,212 @@ impl KeyedValueDetector {
     }
 }
 
-/// Every position where the assignment pattern may match: a match is a key
-/// word, optionally `[_.-]?id`, `\`, a quote and blanks, then `:` or `=`;
-/// so from each `:` and `=` the candidates are read backwards.
-fn assignment_starts(text: &str) -> Vec<usize> {
-    let bytes = text.as_bytes();
-    let mut starts = Vec::new();
-    for_each_byte2(bytes, b':', b'=', |separator| {
-        // The blanks before the separator: the byte before them (a quote, a
-        // backslash or the key's last letter) is never a blank.
-        let mut end = separator;
-        while end > 0 && matches!(bytes[end - 1], b' ' | b'\t') {
-            end -= 1;
+/// Where the patterns that start with a key word followed by `:` or `=`
+/// may match, found in one pass over those separators and read backwards
+/// from each. Each list holds every start of its pattern's matches (and
+/// more), for [`Anchored::find_at`]: the patterns' key words are matched
+/// ignoring ASCII case only, so the ASCII comparisons here miss none.
+pub(crate) struct KeyStarts {
+    /// This module's assignments: a key word, optionally `[_.-]?id`, `\`,
+    /// a quote and blanks, then `:` or `=`.
+    pub(crate) assignment: Vec<usize>,
+    /// `ssn:`, `"social_security_number" =`, … (no backslash).
+    pub(crate) ssn: Vec<usize>,
+    /// `Authorization:` (shaped like an assignment).
+    pub(crate) authorization: Vec<usize>,
+    /// `Cookie:` and `Set-Cookie:` (shaped like an assignment, `:` only).
+    pub(crate) cookie: Vec<usize>,
+    /// Session cookie names right before `=`.
+    pub(crate) session: Vec<usize>,
+}
+
+/// Cookie names whose values are sessions (the session-cookie pattern's
+/// alternatives).
+pub(crate) const SESSION_COOKIES: &[&str] = &[
+    "JSESSIONID",
+    "PHPSESSID",
+    "ASP.NET_SessionId",
+    "connect.sid",
+    "laravel_session",
+    "_session_id",
+    "session_token",
+    "sessionid",
+    "remember_token",
+];
+
+/// The bytes a key of [`KeyStarts`] can end with (either case), or that can
+/// come between it and the blanks before its separator.
+const KEY_END_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b'"' as usize] = true;
+    table[b'\'' as usize] = true;
+    table[b'\\' as usize] = true;
+    let lists: [&[&str]; 3] = [
+        KEY_WORD_FORMS,
+        SESSION_COOKIES,
+        &[
+            "id",
+            "ssn",
+            "number",
+            "no",
+            "security",
+            "authorization",
+            "cookie",
+        ],
+    ];
+    let mut list = 0;
+    while list < lists.len() {
+        let mut index = 0;
+        while index < lists[list].len() {
+            let word = lists[list][index].as_bytes();
+            let last = word[word.len() - 1];
+            table[last.to_ascii_lowercase() as usize] = true;
+            table[last.to_ascii_uppercase() as usize] = true;
+            index += 1;
         }
-        // Before the blanks: an optional quote, before it an optional
-        // backslash; the key word (and `id`) ends before those.
-        let mut key_ends = [end; 4];
-        let mut count = 1;
-        let mut push = |key_end: usize| {
-            key_ends[count] = key_end;
-            count += 1;
+        list += 1;
+    }
+    table
+};
+
+/// Whether `bytes[..end]` ends with `word`, ignoring ASCII case.
+fn ends_with_word(bytes: &[u8], end: usize, word: &[u8]) -> bool {
+    end >= word.len() && bytes[end - word.len()..end].eq_ignore_ascii_case(word)
+}
+
+impl KeyStarts {
+    /// Reads back from each of the `:` and `=` that `prefilter` found after
+    /// a letter, a quote, a backslash or a blank; no key ends otherwise.
+    pub(crate) fn new(text: &str, prefilter: &Prefilter) -> Self {
+        let mut starts = Self {
+            assignment: Vec::new(),
+            ssn: Vec::new(),
+            authorization: Vec::new(),
+            cookie: Vec::new(),
+            session: Vec::new(),
         };
-        let backslash_before = |pos: usize| pos > 0 && bytes[pos - 1] == b'\\';
-        if backslash_before(end) {
-            push(end - 1);
-        }
-        if end > 0 && matches!(bytes[end - 1], b'"' | b'\'') {
-            push(end - 1);
-            if backslash_before(end - 1) {
-                push(end - 2);
+        starts.read_separators(text.as_bytes(), &prefilter.separators);
+        starts
+    }
+
+    fn read_separators(&mut self, bytes: &[u8], separators: &[usize]) {
+        let Self {
+            assignment: starts,
+            ssn,
+            authorization,
+            cookie,
+            session,
+        } = self;
+        for &separator in separators {
+            let is_colon = bytes[separator] == b':';
+            // The blanks before the separator: the byte before them (a quote, a
+            // backslash or the key's last letter) is never a blank.
+            let mut end = separator;
+            while end > 0 && matches!(bytes[end - 1], b' ' | b'\t') {
+                end -= 1;
             }
-        }
-        for &key_end in &key_ends[..count] {
-            push_key_word_starts(bytes, key_end, &mut starts);
-            if key_end >= 2 && bytes[key_end - 2..key_end].eq_ignore_ascii_case(b"id") {
-                push_key_word_starts(bytes, key_end - 2, &mut starts);
-                if key_end >= 3 && matches!(bytes[key_end - 3], b'_' | b'.' | b'-') {
-                    push_key_word_starts(bytes, key_end - 3, &mut starts);
+            // Every key ends with one of a few letters, possibly followed by a
+            // quote or a backslash: most separators (clock times,
+            // `prog[42]:`) are ruled out here.
+            if end == 0 || !KEY_END_BYTE[usize::from(bytes[end - 1])] {
+                continue;
+            }
+            if !is_colon && end == separator {
+                for name in SESSION_COOKIES {
+                    if ends_with_word(bytes, separator, name.as_bytes()) {
+                        session.push(separator - name.len());
+                    }
+                }
+            }
+            // Before the blanks: an optional quote, before it an optional
+            // backslash; the key word (and `id`) ends before those.
+            let mut key_ends = [end; 4];
+            let mut count = 1;
+            let mut push = |key_end: usize| {
+                key_ends[count] = key_end;
+                count += 1;
+            };
+            let backslash_before = |pos: usize| pos > 0 && bytes[pos - 1] == b'\\';
+            if backslash_before(end) {
+                push(end - 1);
+            }
+            if end > 0 && matches!(bytes[end - 1], b'"' | b'\'') {
+                push(end - 1);
+                if backslash_before(end - 1) {
+                    push(end - 2);
+                }
+            }
+            // The SSN key takes a quote but no backslash.
+            push_ssn_key_starts(bytes, end, ssn);
+            if end > 0 && matches!(bytes[end - 1], b'"' | b'\'') {
+                push_ssn_key_starts(bytes, end - 1, ssn);
+            }
+            for &key_end in &key_ends[..count] {
+                push_key_word_starts(bytes, key_end, starts);
+                if key_end >= 2 && bytes[key_end - 2..key_end].eq_ignore_ascii_case(b"id") {
+                    push_key_word_starts(bytes, key_end - 2, starts);
+                    if key_end >= 3 && matches!(bytes[key_end - 3], b'_' | b'.' | b'-') {
+                        push_key_word_starts(bytes, key_end - 3, starts);
+                    }
+                }
+                if ends_with_word(bytes, key_end, b"authorization") {
+                    authorization.push(key_end - b"authorization".len());
+                }
+                if is_colon && ends_with_word(bytes, key_end, b"cookie") {
+                    let cookie_start = key_end - b"cookie".len();
+                    cookie.push(cookie_start);
+                    if ends_with_word(bytes, cookie_start, b"set-") {
+                        cookie.push(cookie_start - b"set-".len());
+                    }
                 }
             }
         }
-    });
-    starts
+    }
+}
+
+/// Starts of the SSN key forms (`ssn`, `social[_ -]?security`, then
+/// optionally `[_ -]?(number|no)`) that end at `end`.
+fn push_ssn_key_starts(bytes: &[u8], end: usize, starts: &mut Vec<usize>) {
+    // `ssn`, `security`, `number` and `no` end the key.
+    if end == 0
+        || !matches!(
+            bytes[end - 1].to_ascii_lowercase(),
+            b'n' | b'y' | b'r' | b'o'
+        )
+    {
+        return;
+    }
+    if ends_with_word(bytes, end, b"ssn") {
+        starts.push(end - 3);
+    }
+    let is_joiner = |at: usize| at > 0 && matches!(bytes[at - 1], b'_' | b' ' | b'-');
+    let mut security_ends = [end; 5];
+    let mut count = 1;
+    for suffix in [&b"number"[..], b"no"] {
+        if ends_with_word(bytes, end, suffix) {
+            let before = end - suffix.len();
+            security_ends[count] = before;
+            count += 1;
+            if is_joiner(before) {
+                security_ends[count] = before - 1;
+                count += 1;
+            }
+        }
+    }
+    for &security_end in &security_ends[..count] {
+        if !ends_with_word(bytes, security_end, b"security") {
+            continue;
+        }
+        let before = security_end - b"security".len();
+        for social_end in [Some(before), is_joiner(before).then(|| before - 1)]
+            .into_iter()
+            .flatten()
+        {
+            if ends_with_word(bytes, social_end, b"social") {
+                starts.push(social_end - b"social".len());
+            }
+        }
+    }
 }
 
 /// The last three bytes of a word, lower-cased, as one number.
@@ -152,6 +317,25 @@ const KEY_WORD_TAILS: [(u32, &str); KEY_WORD_FORMS.len()] = {
     table
 };
 
+/// A slot for the last two bytes of a word, ignoring ASCII case (letters
+/// only matter here; other bytes may share slots).
+const fn tail2_index(second_last: u8, last: u8) -> usize {
+    ((second_last.to_ascii_lowercase() as usize & 31) << 5)
+        | (last.to_ascii_lowercase() as usize & 31)
+}
+
+/// Whether some key word form ends with two bytes of that slot.
+const TAIL2: [bool; 1024] = {
+    let mut table = [false; 1024];
+    let mut index = 0;
+    while index < KEY_WORD_FORMS.len() {
+        let word = KEY_WORD_FORMS[index].as_bytes();
+        table[tail2_index(word[word.len() - 2], word[word.len() - 1])] = true;
+        index += 1;
+    }
+    table
+};
+
 /// Whether a byte can end a key word form, either case.
 const LAST_BYTE: [bool; 256] = {
     let mut table = [false; 256];
@@ -169,6 +353,9 @@ const LAST_BYTE: [bool; 256] = {
 /// Starts of the key word forms that end at `end`.
 fn push_key_word_starts(bytes: &[u8], end: usize, starts: &mut Vec<usize>) {
     if end < 3 || !LAST_BYTE[usize::from(bytes[end - 1])] {
+        return;
+    }
+    if !TAIL2[tail2_index(bytes[end - 2], bytes[end - 1])] {
         return;
     }
     let tail = tail3(bytes, end);
@@ -508,10 +695,66 @@ pub(super) fn username_in(value: &str) -> Option<(usize, usize)> {
 mod tests {
     use super::*;
 
+    /// Every pattern tried only at [`KeyStarts`] finds what a search of the
+    /// whole text finds.
+    #[test]
+    fn key_starts_hold_every_match_start() {
+        type Pick = fn(&KeyStarts) -> &Vec<usize>;
+        let patterns: Vec<(&str, Pick)> = vec![
+            (
+                "(?i-u:ssn|social[_ -]?security(?:[_ -]?(?:number|no))?)[\"']?[ \\t]*[:=][ \\t]*[\"']?([0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4})",
+                |k| &k.ssn,
+            ),
+            (
+                "(?i)authorization\\\\?[\"']?[ \\t]*[:=][ \\t]*\\\\?[\"']?(?:(bearer|token|basic)[ \\t]+)?([A-Za-z0-9._~+/=-]{8,})",
+                |k| &k.authorization,
+            ),
+            (
+                "(?i-u:(set-)?cookie)\\\\?[\"']?[ \\t]*:[ \\t]*([^\\r\\n\"']+)",
+                |k| &k.cookie,
+            ),
+            (
+                "(?i-u:JSESSIONID|ASP\\.NET_SessionId|connect\\.sid|_session_id|sessionid)=([^;\\s\"'&,]{8,})",
+                |k| &k.session,
+            ),
+        ];
+        let texts = [
+            "SSN: 123-45-6789, social security number=123 45 6789 Social_Security_No \"987654321\"",
+            "x_ssn\":\"123456789\" socialsecurity = '123-45-6789' social-security-NO:123456789",
+            "ssnssn:123456789 ssn ssn : 123456789 SOCIAL SECURITY: 111-22-3333",
+            "Authorization: Bearer abcdefgh1234 authorization\\\": \\\"token xyzxyzxyz9\" AUTHORIZATION=basicabc12345",
+            "Cookie: a=b; sid=xyz Set-Cookie:\tJSESSIONID=abcdefgh123; Path=/ set-cookie\\\": x=y",
+            "JSESSIONID=ABCDEFGH12 connect.sid=s%3Aabcdefgh _session_id=abcdefgh1 sessionid==abcdefgh1",
+            "asp.net_sessionid=abcdefgh12 xsessionid=aaaaaaaaa9 cookie:cookie:x",
+        ];
+        for (pattern, pick) in patterns {
+            let plain = regex::Regex::new(pattern).expect("test input is valid");
+            let anchored = Anchored::new("test", pattern).expect("test input is valid");
+            let mut total = 0;
+            for text in texts {
+                let want: Vec<(usize, usize)> = plain
+                    .find_iter(text)
+                    .map(|m| (m.start(), m.end()))
+                    .collect();
+                let mut got = Vec::new();
+                anchored.find_at(
+                    text,
+                    pick(&KeyStarts::new(text, &Prefilter::new(text))).clone(),
+                    |s, e| {
+                        got.push((s, e));
+                    },
+                );
+                assert_eq!(got, want, "{pattern} on {text}");
+                total += want.len();
+            }
+            assert!(total >= 2, "{pattern} found only {total}");
+        }
+    }
+
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = KeyedValueDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &mut out);
+        detector.detect(text, &KeyStarts::new(text, &Prefilter::new(text)), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.iter()
             .map(|c| (c.kind, &text[c.start..c.end]))

@@ -24,7 +24,7 @@ use regex::Regex;
 
 use super::config::PiiConfigError;
 use super::kind::PiiType;
-use super::prefilter::LineFeatures;
+use super::prefilter::Prefilter;
 use super::resolve::Candidate;
 
 /// Compiles a built-in pattern. A failure is a bug in this crate, reported
@@ -100,15 +100,16 @@ impl BuiltinDetectors {
         out: &mut Vec<Candidate>,
     ) {
         let start = out.len();
-        let lines = LineFeatures::new(text);
-        self.network.detect(text, &lines, out);
-        self.email.detect(text, out);
-        self.numbers.detect(text, &lines, out);
-        self.secrets.detect(text, out);
-        self.keyed.detect(text, out);
-        self.account.detect(text, &lines, out);
+        let prefilter = Prefilter::new(text);
+        self.network.detect(text, &prefilter, out);
+        self.email.detect(text, &prefilter, out);
+        let keys = keyed::KeyStarts::new(text, &prefilter);
+        self.numbers.detect(text, &prefilter, &keys, out);
+        self.secrets.detect(text, &keys, out);
+        self.keyed.detect(text, &keys, out);
+        self.account.detect(text, &prefilter, out);
         if enabled(PiiType::Hostname) {
-            self.host.detect(text, &lines, out);
+            self.host.detect(text, &prefilter, out);
         }
         if enabled(PiiType::PrivateKey) {
             self.private_key.detect(text, out);

@@ -15,7 +15,7 @@ use regex::Regex;
 use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
-use crate::pii::prefilter::{LineFeatures, feature};
+use crate::pii::prefilter::{Prefilter, for_each_run};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_word_byte, line_window, word_before};
 
@@ -26,34 +26,43 @@ pub(crate) struct NetworkDetector {
     /// (they are all digit- or hex-led, which the engine must walk byte by
     /// byte).
     dotted_or_dashed: Regex,
-    /// Runs of hex digits, dots and colons: IPv6 addresses and colon MACs.
-    colon_run: Regex,
+    /// [`RELEASE_PHRASES`], ignoring ASCII case.
+    release_phrases: Regex,
+}
+
+/// The bytes a match of `dotted_or_dashed` is made of.
+const fn is_address_byte(b: u8) -> bool {
+    b.is_ascii_hexdigit() || b == b'.' || b == b'-'
+}
+
+/// The bytes of a colon run: IPv6 addresses and colon MACs.
+const fn is_colon_run_byte(b: u8) -> bool {
+    b.is_ascii_hexdigit() || b == b'.' || b == b':'
 }
 
 impl NetworkDetector {
     pub(crate) fn new() -> Result<Self, PiiConfigError> {
+        let phrases: Vec<String> = RELEASE_PHRASES.iter().map(|p| regex::escape(p)).collect();
         Ok(Self {
+            release_phrases: compile("network", &format!("(?i-u:{})", phrases.join("|")))?,
             dotted_or_dashed: compile(
                 "network",
                 &format!(
                     "[0-9A-Fa-f]{{2}}(?:-[0-9A-Fa-f]{{2}}){{5}}|[0-9A-Fa-f]{{4}}\\.[0-9A-Fa-f]{{4}}\\.[0-9A-Fa-f]{{4}}|{OCTET}(?:\\.{OCTET}){{3}}"
                 ),
             )?,
-            // At least two colons; whether the run is an address is decided
-            // by parsing it.
-            colon_run: compile("network", "[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")?,
         })
     }
 
-    /// Runs the address regexes on the lines `lines` says may hold an
-    /// address; see [`crate::pii::prefilter`].
-    pub(crate) fn detect(&self, text: &str, lines: &LineFeatures, out: &mut Vec<Candidate>) {
-        for range in lines.ranges(feature::ADDRESS) {
-            self.detect_addresses(text, range, out);
-        }
-        for range in lines.ranges(feature::COLON_RUN) {
-            self.detect_colon_runs(text, range, out);
-        }
+    /// Runs the address regex only around the shapes `prefilter` found;
+    /// see [`crate::pii::prefilter`].
+    pub(crate) fn detect(&self, text: &str, prefilter: &Prefilter, out: &mut Vec<Candidate>) {
+        for_each_run(text, &prefilter.address, is_address_byte, |run| {
+            self.detect_addresses(text, run, out);
+        });
+        for_each_run(text, &prefilter.colon_run, is_colon_run_byte, |run| {
+            detect_colon_run(text, run, out);
+        });
     }
 
     fn detect_addresses(&self, text: &str, range: Range<usize>, out: &mut Vec<Candidate>) {
@@ -77,40 +86,45 @@ impl NetworkDetector {
             }
             if ipv4_bounded(text, start, end)
                 && !is_network_address(text, m.as_str(), end)
-                && !looks_like_version_or_oid(text, start, m.as_str())
+                && !looks_like_version_or_oid(text, start, m.as_str(), &self.release_phrases)
             {
                 out.push(Candidate::new(PiiType::Ipv4, start, end, rank::IPV4));
             }
         }
     }
+}
 
-    fn detect_colon_runs(&self, text: &str, range: Range<usize>, out: &mut Vec<Candidate>) {
-        let bytes = text.as_bytes();
-        let base = range.start;
-        for m in self.colon_run.find_iter(&text[range]) {
-            let start = base + m.start();
-            let mut end = base + m.end();
-            // A sentence may end right after an address; a single trailing
-            // colon is a separator ("fe80::1: duplicate"), a double one is
-            // part of the address ("2001:db8::").
-            while end > start && bytes[end - 1] == b'.' {
-                end -= 1;
-            }
-            if end >= start + 2 && bytes[end - 1] == b':' && bytes[end - 2] != b':' {
-                end -= 1;
-            }
-            if byte_before(text, start).is_some_and(is_word_byte)
-                || byte_at(text, end).is_some_and(|b| is_word_byte(b) || b == b'-')
-            {
-                continue;
-            }
-            let run = &text[start..end];
-            if is_colon_mac(run) {
-                out.push(Candidate::new(PiiType::MacAddress, start, end, rank::MAC));
-            } else if could_be_ipv6(run) && run.parse::<Ipv6Addr>().is_ok() {
-                out.push(Candidate::new(PiiType::Ipv6, start, end, rank::IPV6));
-            }
-        }
+/// A maximal run of hex digits, dots and colons with at least two colons
+/// (whether it is an address is decided by parsing it). The run is what
+/// `[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*` would match, whole: the
+/// first two groups stop at the first two colons and the last takes the
+/// rest.
+fn detect_colon_run(text: &str, run: Range<usize>, out: &mut Vec<Candidate>) {
+    let bytes = text.as_bytes();
+    if bytes[run.clone()].iter().filter(|&&b| b == b':').count() < 2 {
+        return;
+    }
+    let start = run.start;
+    let mut end = run.end;
+    // A sentence may end right after an address; a single trailing colon is
+    // a separator ("fe80::1: duplicate"), a double one is part of the
+    // address ("2001:db8::").
+    while end > start && bytes[end - 1] == b'.' {
+        end -= 1;
+    }
+    if end >= start + 2 && bytes[end - 1] == b':' && bytes[end - 2] != b':' {
+        end -= 1;
+    }
+    if byte_before(text, start).is_some_and(is_word_byte)
+        || byte_at(text, end).is_some_and(|b| is_word_byte(b) || b == b'-')
+    {
+        return;
+    }
+    let run = &text[start..end];
+    if is_colon_mac(run) {
+        out.push(Candidate::new(PiiType::MacAddress, start, end, rank::MAC));
+    } else if could_be_ipv6(run) && run.parse::<Ipv6Addr>().is_ok() {
+        out.push(Candidate::new(PiiType::Ipv6, start, end, rank::IPV6));
     }
 }
 
@@ -219,7 +233,12 @@ const RELEASE_PHRASES: &[&str] = &[
     "downgrade", "released", "release ", "installed", "installing", "bump",
 ];
 
-fn looks_like_version_or_oid(text: &str, start: usize, value: &str) -> bool {
+fn looks_like_version_or_oid(
+    text: &str,
+    start: usize,
+    value: &str,
+    release_phrases: &Regex,
+) -> bool {
     let bytes = text.as_bytes();
     let before = byte_before(text, start);
     // Product tokens: "Chrome/124.0.0.0", "Version/17.4.1.1" — but not
@@ -255,9 +274,9 @@ fn looks_like_version_or_oid(text: &str, start: usize, value: &str) -> bool {
         .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
         .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
         .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if VERSION_WORDS.contains(&word.as_str()) {
+        .unwrap_or("");
+    let is_one_of = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(word));
+    if is_one_of(VERSION_WORDS) {
         return true;
     }
     if OID_PREFIXES.iter().any(|prefix| value.starts_with(prefix)) {
@@ -270,12 +289,11 @@ fn looks_like_version_or_oid(text: &str, start: usize, value: &str) -> bool {
     let introduced_as_address = matches!(
         before,
         None | Some(b'\n' | b'=' | b'[' | b'(' | b'@' | b',' | b'<' | b'"' | b'\'' | b'/' | b'{')
-    ) || ADDRESS_WORDS.contains(&word.as_str());
+    ) || is_one_of(ADDRESS_WORDS);
     if introduced_as_address {
         return false;
     }
-    let line = line_window(text, start, 512).to_ascii_lowercase();
-    RELEASE_PHRASES.iter().any(|phrase| line.contains(phrase))
+    release_phrases.is_match(line_window(text, start, 512))
 }
 
 #[cfg(test)]
@@ -285,7 +303,7 @@ mod tests {
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = NetworkDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &LineFeatures::new(text), &mut out);
+        detector.detect(text, &Prefilter::new(text), &mut out);
         out.sort_by_key(|c| (c.start, c.end));
         out.iter()
             .map(|c| (c.kind, &text[c.start..c.end]))

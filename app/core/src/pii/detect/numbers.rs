@@ -20,9 +20,11 @@ use std::ops::Range;
 use regex::Regex;
 
 use super::compile;
+use super::keyed::KeyStarts;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
-use crate::pii::prefilter::{LineFeatures, feature};
+use crate::pii::literal::Anchored;
+use crate::pii::prefilter::{Prefilter, for_each_run};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_word_byte};
 
@@ -31,8 +33,9 @@ pub(crate) struct NumberDetector {
     /// preference at a given start.
     digit_groups: Regex,
     international_phone: Regex,
-    /// `ssn: 123-45-6789`, any letter case.
-    keyed_ssn: Regex,
+    /// `ssn: 123-45-6789`, any letter case; tried only where
+    /// [`KeyStarts`] found such a key.
+    keyed_ssn: Anchored,
 }
 
 impl NumberDetector {
@@ -54,63 +57,64 @@ impl NumberDetector {
             )?,
             // ASCII-case-insensitive, so that no lower-cased copy of the
             // text is needed (and `ſ` does not pass for `s`).
-            keyed_ssn: compile(
+            keyed_ssn: Anchored::new(
                 "ssn",
                 "(?i-u:ssn|social[_ -]?security(?:[_ -]?(?:number|no))?)[\"']?[ \\t]*[:=][ \\t]*[\"']?([0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4})",
             )?,
         })
     }
 
-    /// Digit groups are searched only on the lines `lines` says have their
-    /// shape; see [`crate::pii::prefilter`].
-    pub(crate) fn detect(&self, text: &str, lines: &LineFeatures, out: &mut Vec<Candidate>) {
-        for range in lines.ranges(feature::DIGIT_GROUPS) {
-            self.detect_digit_groups(text, range, out);
-        }
+    /// Digit groups are searched only around the shapes `prefilter` found;
+    /// see [`crate::pii::prefilter`].
+    pub(crate) fn detect(
+        &self,
+        text: &str,
+        prefilter: &Prefilter,
+        keys: &KeyStarts,
+        out: &mut Vec<Candidate>,
+    ) {
+        for_each_run(text, &prefilter.digit_groups, is_digit_group_byte, |run| {
+            self.detect_digit_groups(text, run, out);
+        });
         self.detect_international_phones(text, out);
-        for caps in self.keyed_ssn.captures_iter(text) {
-            let Some(value) = caps.get(1) else { continue };
-            if number_bounded(text, value.start(), value.end()) && is_assignable_ssn(value.as_str())
-            {
-                out.push(Candidate::new(
-                    PiiType::Ssn,
-                    value.start(),
-                    value.end(),
-                    rank::SSN,
-                ));
-            }
-        }
+        self.keyed_ssn
+            .captures_at(text, keys.ssn.clone(), |base, caps| {
+                let Some(value) = caps.get(1) else { return };
+                let (start, end) = (base + value.start(), base + value.end());
+                if number_bounded(text, start, end) && is_assignable_ssn(value.as_str()) {
+                    out.push(Candidate::new(PiiType::Ssn, start, end, rank::SSN));
+                }
+            });
     }
 
     fn detect_digit_groups(&self, text: &str, range: Range<usize>, out: &mut Vec<Candidate>) {
         let base = range.start;
-        for caps in self.digit_groups.captures_iter(&text[range]) {
-            if let Some(ssn) = caps.name("ssn") {
-                let (start, end) = (base + ssn.start(), base + ssn.end());
-                if number_bounded(text, start, end) && is_assignable_ssn(ssn.as_str()) {
+        for found in self.digit_groups.find_iter(&text[range]) {
+            // The alternatives have different digit counts (an SSN 9, a
+            // phone 10 or 11, a card at least 13), which tells them apart
+            // more cheaply than capture groups.
+            let digits = found.as_str().bytes().filter(u8::is_ascii_digit).count();
+            let (start, end) = (base + found.start(), base + found.end());
+            if digits == 9 {
+                if number_bounded(text, start, end) && is_assignable_ssn(found.as_str()) {
                     out.push(Candidate::new(PiiType::Ssn, start, end, rank::SSN));
                 }
-            } else if let Some(phone) = caps.name("phone") {
-                let (start, end) = (base + phone.start(), base + phone.end());
-                let starts_with_plus = phone.as_str().starts_with('+');
+            } else if digits < 13 {
+                let starts_with_plus = found.as_str().starts_with('+');
                 let after_plus_or_slash =
                     byte_before(text, start).is_some_and(|b| matches!(b, b'+' | b'/'));
                 if (starts_with_plus || !after_plus_or_slash) && phone_bounded(text, start, end) {
                     out.push(Candidate::new(PiiType::Phone, start, end, rank::PHONE));
                 }
-            } else if let Some(run) = caps.name("card") {
-                let (start, end) = (base + run.start(), base + run.end());
-                if !number_bounded(text, start, end) {
-                    continue;
-                }
-                if let Some((card_start, card_end)) = best_card_within(run.as_str()) {
-                    out.push(Candidate::new(
-                        PiiType::CreditCard,
-                        start + card_start,
-                        start + card_end,
-                        rank::CREDIT_CARD,
-                    ));
-                }
+            } else if number_bounded(text, start, end)
+                && let Some((card_start, card_end)) = best_card_within(found.as_str())
+            {
+                out.push(Candidate::new(
+                    PiiType::CreditCard,
+                    start + card_start,
+                    start + card_end,
+                    rank::CREDIT_CARD,
+                ));
             }
         }
     }
@@ -139,6 +143,11 @@ impl NumberDetector {
             }
         }
     }
+}
+
+/// The bytes a match of `digit_groups` is made of.
+const fn is_digit_group_byte(b: u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b' ' | b'(' | b')' | b'+' | b'.' | b'-')
 }
 
 /// Neither glued to a word nor part of a longer dotted or dashed number.
@@ -289,7 +298,12 @@ mod tests {
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = NumberDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &LineFeatures::new(text), &mut out);
+        detector.detect(
+            text,
+            &Prefilter::new(text),
+            &KeyStarts::new(text, &Prefilter::new(text)),
+            &mut out,
+        );
         out.sort_by_key(|c| (c.start, c.end));
         out.dedup_by_key(|c| (c.start, c.end));
         out.iter()

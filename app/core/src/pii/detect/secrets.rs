@@ -6,23 +6,33 @@
 //! are the job of [`super::keyed`]; this module covers what can be
 //! recognised without knowing the key.
 
+use std::ops::Range;
+
 use regex::Regex;
 
 use super::account::acceptable_username;
+use super::keyed::{KeyStarts, SESSION_COOKIES};
 use super::{compile, key_words};
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
+use crate::pii::literal::Anchored;
+use crate::pii::prefilter::for_each_run;
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_masked, is_word_byte, looks_random};
 
 pub(crate) struct SecretDetector {
+    /// A literal that every match of `jwt`, `vendor_key` and `webhook`
+    /// holds; those run only on the run of [`is_token_byte`]s around one.
+    token_literals: Regex,
     jwt: Regex,
     vendor_key: Regex,
     webhook: Regex,
-    authorization: Regex,
+    /// The patterns below are tried only where [`KeyStarts`] found their
+    /// key before a `:` or `=`.
+    authorization: Anchored,
     bearer: Regex,
-    cookie_header: Regex,
-    session_cookie: Regex,
+    cookie_header: Anchored,
+    session_cookie: Anchored,
     query_secret: Regex,
     url_credentials: Regex,
 }
@@ -30,6 +40,15 @@ pub(crate) struct SecretDetector {
 impl SecretDetector {
     pub(crate) fn new() -> Result<Self, PiiConfigError> {
         Ok(Self {
+            token_literals: compile(
+                "api_key",
+                concat!(
+                    "eyJ|hooks\\.slack\\.com/|discord",
+                    "|AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA|gh[pousr]_|github_pat_",
+                    "|gl(?:pat|dt|rt|ptt)-|xox[abposr]-|xapp-|[sr]k_(?:live|test)_|sk-|AIza",
+                    "|hv[sb]\\.|npm_|SG\\.|pypi-|do[por]_v1_|shp(?:at|ca|pa|ss)_",
+                ),
+            )?,
             jwt: compile(
                 "jwt",
                 "eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{2,}\\.[A-Za-z0-9_-]*",
@@ -61,18 +80,27 @@ impl SecretDetector {
                 "api_key",
                 "hooks\\.slack\\.com/(?:services|workflows)/([A-Za-z0-9]+/[A-Za-z0-9]+/[A-Za-z0-9]+)|discord(?:app)?\\.com/api/webhooks/([0-9]+/[A-Za-z0-9_-]+)",
             )?,
-            authorization: compile(
+            authorization: Anchored::new(
                 "bearer",
                 "(?i)authorization\\\\?[\"']?[ \\t]*[:=][ \\t]*\\\\?[\"']?(?:(bearer|token|basic|apikey|api-key|sso-key|key|aws4-hmac-sha256)[ \\t]+)?([A-Za-z0-9._~+/=-]{8,})",
             )?,
             bearer: compile("bearer", "(?i)bearer[ \\t]+([A-Za-z0-9._~+/=-]{8,})")?,
-            cookie_header: compile(
+            // The names ignore ASCII case only, so that `ſ` cannot pass for
+            // `s` (nor the Kelvin sign for `k`) where no key was looked for.
+            cookie_header: Anchored::new(
                 "bearer",
-                "(?i)(set-)?cookie\\\\?[\"']?[ \\t]*:[ \\t]*([^\\r\\n\"']+)",
+                "(?i-u:(set-)?cookie)\\\\?[\"']?[ \\t]*:[ \\t]*([^\\r\\n\"']+)",
             )?,
-            session_cookie: compile(
+            session_cookie: Anchored::new(
                 "bearer",
-                "(?i)(?:JSESSIONID|PHPSESSID|ASP\\.NET_SessionId|connect\\.sid|laravel_session|_session_id|session_token|sessionid|remember_token)=([^;\\s\"'&,]{8,})",
+                &format!(
+                    "(?i-u:{})=([^;\\s\"'&,]{{8,}})",
+                    SESSION_COOKIES
+                        .iter()
+                        .map(|name| regex::escape(name))
+                        .collect::<Vec<_>>()
+                        .join("|")
+                ),
             )?,
             query_secret: compile(
                 "url_token",
@@ -85,30 +113,41 @@ impl SecretDetector {
         })
     }
 
-    pub(crate) fn detect(&self, text: &str, out: &mut Vec<Candidate>) {
-        self.detect_jwt(text, out);
-        self.detect_vendor_keys(text, out);
-        self.detect_authorization(text, out);
-        self.detect_cookies(text, out);
+    pub(crate) fn detect(&self, text: &str, keys: &KeyStarts, out: &mut Vec<Candidate>) {
+        let literals: Vec<usize> = self
+            .token_literals
+            .find_iter(text)
+            .map(|m| m.start())
+            .collect();
+        for_each_run(text, &literals, is_token_byte, |run| {
+            self.detect_jwt(text, run.clone(), out);
+            self.detect_vendor_keys(text, run, out);
+        });
+        self.detect_authorization(text, keys, out);
+        self.detect_cookies(text, keys, out);
         self.detect_query_secrets(text, out);
         self.detect_url_credentials(text, out);
     }
 
-    fn detect_jwt(&self, text: &str, out: &mut Vec<Candidate>) {
-        for m in self.jwt.find_iter(text) {
-            if byte_before(text, m.start()).is_some_and(|b| is_word_byte(b) || b == b'-') {
+    fn detect_jwt(&self, text: &str, run: Range<usize>, out: &mut Vec<Candidate>) {
+        let base = run.start;
+        for m in self.jwt.find_iter(&text[run]) {
+            let (start, end) = (base + m.start(), base + m.end());
+            if byte_before(text, start).is_some_and(|b| is_word_byte(b) || b == b'-') {
                 continue;
             }
             let header = m.as_str().split('.').next().unwrap_or("");
             if jwt_header_is_json(header) {
-                out.push(Candidate::new(PiiType::Jwt, m.start(), m.end(), rank::JWT));
+                out.push(Candidate::new(PiiType::Jwt, start, end, rank::JWT));
             }
         }
     }
 
-    fn detect_vendor_keys(&self, text: &str, out: &mut Vec<Candidate>) {
-        for m in self.vendor_key.find_iter(text) {
-            if byte_at(text, m.end()).is_some_and(|b| is_word_byte(b) || b == b'-') {
+    fn detect_vendor_keys(&self, text: &str, run: Range<usize>, out: &mut Vec<Candidate>) {
+        let base = run.start;
+        for m in self.vendor_key.find_iter(&text[run.clone()]) {
+            let (start, end) = (base + m.start(), base + m.end());
+            if byte_at(text, end).is_some_and(|b| is_word_byte(b) || b == b'-') {
                 continue;
             }
             let value = m.as_str();
@@ -118,48 +157,52 @@ impl SecretDetector {
             }
             out.push(Candidate::new(
                 PiiType::ApiKey,
-                m.start(),
-                m.end(),
+                start,
+                end,
                 rank::VENDOR_KEY,
             ));
         }
-        for caps in self.webhook.captures_iter(text) {
+        for caps in self.webhook.captures_iter(&text[run]) {
             if let Some(path) = caps.get(1).or_else(|| caps.get(2)) {
                 out.push(Candidate::new(
                     PiiType::ApiKey,
-                    path.start(),
-                    path.end(),
+                    base + path.start(),
+                    base + path.end(),
                     rank::VENDOR_KEY,
                 ));
             }
         }
     }
 
-    fn detect_authorization(&self, text: &str, out: &mut Vec<Candidate>) {
-        for caps in self.authorization.captures_iter(text) {
-            let (Some(whole), Some(value)) = (caps.get(0), caps.get(2)) else {
-                continue;
-            };
-            if byte_before(text, whole.start()).is_some_and(|b| b.is_ascii_alphanumeric()) {
-                continue;
+    fn detect_authorization(&self, text: &str, keys: &KeyStarts, out: &mut Vec<Candidate>) {
+        let starts = keys.authorization.clone();
+        self.authorization.captures_at(text, starts, |base, caps| {
+            let Some(value) = caps.get(2) else { return };
+            if byte_before(text, base).is_some_and(|b| b.is_ascii_alphanumeric()) {
+                return;
             }
             let scheme = caps.get(1).map(|s| s.as_str().to_ascii_lowercase());
             let value_text = value.as_str();
             if is_masked(value_text) {
-                continue;
+                return;
             }
             let (kind, rank) = match scheme.as_deref() {
                 // Basic credentials are `user:password` in base64.
                 Some("basic") => (PiiType::Password, rank::PASSWORD),
                 // SigV4 lists the key id and the signature as `name=value`
                 // pairs, which the vendor-key and key-value rules report.
-                Some("aws4-hmac-sha256") => continue,
+                Some("aws4-hmac-sha256") => return,
                 Some(_) => (PiiType::BearerToken, rank::BEARER),
                 None if looks_random(value_text, 8) => (PiiType::BearerToken, rank::BEARER),
-                None => continue,
+                None => return,
             };
-            out.push(Candidate::new(kind, value.start(), value.end(), rank));
-        }
+            out.push(Candidate::new(
+                kind,
+                base + value.start(),
+                base + value.end(),
+                rank,
+            ));
+        });
         for caps in self.bearer.captures_iter(text) {
             let (Some(whole), Some(value)) = (caps.get(0), caps.get(1)) else {
                 continue;
@@ -179,69 +222,67 @@ impl SecretDetector {
         }
     }
 
-    fn detect_cookies(&self, text: &str, out: &mut Vec<Candidate>) {
-        for caps in self.cookie_header.captures_iter(text) {
-            let (Some(whole), Some(list)) = (caps.get(0), caps.get(2)) else {
-                continue;
-            };
-            if byte_before(text, whole.start()).is_some_and(|b| is_word_byte(b) || b == b'-') {
-                continue;
-            }
-            let is_set_cookie = caps.get(1).is_some();
-            let mut offset = list.start();
-            for (index, pair) in list.as_str().split(';').enumerate() {
-                let pair_start = offset;
-                offset += pair.len() + 1;
-                let Some(eq) = pair.find('=') else { continue };
-                let name = pair[..eq].trim().to_ascii_lowercase();
-                // Only the first pair of Set-Cookie is a cookie; the rest are
-                // attributes such as Path and Expires.
-                if is_set_cookie && index > 0 {
-                    continue;
+    fn detect_cookies(&self, text: &str, keys: &KeyStarts, out: &mut Vec<Candidate>) {
+        self.cookie_header
+            .captures_at(text, keys.cookie.clone(), |base, caps| {
+                let Some(list) = caps.get(2) else { return };
+                if byte_before(text, base).is_some_and(|b| is_word_byte(b) || b == b'-') {
+                    return;
                 }
-                if matches!(
-                    name.as_str(),
-                    "path" | "domain" | "expires" | "max-age" | "samesite"
-                ) {
-                    continue;
+                let is_set_cookie = caps.get(1).is_some();
+                let mut offset = base + list.start();
+                for (index, pair) in list.as_str().split(';').enumerate() {
+                    let pair_start = offset;
+                    offset += pair.len() + 1;
+                    let Some(eq) = pair.find('=') else { continue };
+                    let name = pair[..eq].trim().to_ascii_lowercase();
+                    // Only the first pair of Set-Cookie is a cookie; the rest are
+                    // attributes such as Path and Expires.
+                    if is_set_cookie && index > 0 {
+                        continue;
+                    }
+                    if matches!(
+                        name.as_str(),
+                        "path" | "domain" | "expires" | "max-age" | "samesite"
+                    ) {
+                        continue;
+                    }
+                    let raw = &pair[eq + 1..];
+                    let lead = raw.len() - raw.trim_start().len();
+                    // Cookie values never contain spaces or commas; what follows
+                    // them is the rest of the log line.
+                    let value = raw[lead..]
+                        .split(|c: char| c.is_whitespace() || c == ',')
+                        .next()
+                        .unwrap_or("");
+                    if looks_random(value, 8) && !is_masked(value) {
+                        let start = pair_start + eq + 1 + lead;
+                        out.push(Candidate::new(
+                            PiiType::BearerToken,
+                            start,
+                            start + value.len(),
+                            rank::BEARER,
+                        ));
+                    }
                 }
-                let raw = &pair[eq + 1..];
-                let lead = raw.len() - raw.trim_start().len();
-                // Cookie values never contain spaces or commas; what follows
-                // them is the rest of the log line.
-                let value = raw[lead..]
-                    .split(|c: char| c.is_whitespace() || c == ',')
-                    .next()
-                    .unwrap_or("");
-                if looks_random(value, 8) && !is_masked(value) {
-                    let start = pair_start + eq + 1 + lead;
+            });
+        self.session_cookie
+            .captures_at(text, keys.session.clone(), |base, caps| {
+                let Some(value) = caps.get(1) else { return };
+                if byte_before(text, base)
+                    .is_some_and(|b| is_word_byte(b) || b == b'.' || b == b'-')
+                {
+                    return;
+                }
+                if !is_masked(value.as_str()) {
                     out.push(Candidate::new(
                         PiiType::BearerToken,
-                        start,
-                        start + value.len(),
+                        base + value.start(),
+                        base + value.end(),
                         rank::BEARER,
                     ));
                 }
-            }
-        }
-        for caps in self.session_cookie.captures_iter(text) {
-            let (Some(whole), Some(value)) = (caps.get(0), caps.get(1)) else {
-                continue;
-            };
-            if byte_before(text, whole.start())
-                .is_some_and(|b| is_word_byte(b) || b == b'.' || b == b'-')
-            {
-                continue;
-            }
-            if !is_masked(value.as_str()) {
-                out.push(Candidate::new(
-                    PiiType::BearerToken,
-                    value.start(),
-                    value.end(),
-                    rank::BEARER,
-                ));
-            }
-        }
+            });
     }
 
     fn detect_query_secrets(&self, text: &str, out: &mut Vec<Candidate>) {
@@ -292,6 +333,13 @@ impl SecretDetector {
             }
         }
     }
+}
+
+/// The bytes JWTs, vendor keys and webhook URLs are made of. Every word
+/// byte is one, so the vendor pattern's leading `\b` sees at a run's edge
+/// what it sees in the whole text.
+const fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-')
 }
 
 /// Which query parameters carry secrets, judged by the parameter's words.
@@ -372,7 +420,11 @@ mod tests {
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = SecretDetector::new().expect("test input is valid");
         let mut out = Vec::new();
-        detector.detect(text, &mut out);
+        detector.detect(
+            text,
+            &KeyStarts::new(text, &crate::pii::prefilter::Prefilter::new(text)),
+            &mut out,
+        );
         out.sort_by_key(|c| (c.start, c.end, c.kind));
         out.dedup_by_key(|c| (c.start, c.end, c.kind));
         out.iter()
