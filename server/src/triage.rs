@@ -339,7 +339,8 @@ impl TriageEngine {
                 model: provider_row.settings.model.clone(),
                 messages: built.messages,
                 tools: Vec::new(),
-                temperature: Some(0.2),
+                // The provider's default: reasoning models refuse any other.
+                temperature: None,
                 max_tokens: Some(built.reply_tokens),
             };
             // The gate: every byte of every message, as it will leave.
@@ -839,7 +840,7 @@ impl TriageService for Triages {
                 model: row.settings.model.clone(),
                 messages: vec![ChatMessage::user("Reply with the single word: ok")],
                 tools: Vec::new(),
-                temperature: Some(0.0),
+                temperature: None,
                 max_tokens: Some(8),
             };
             let payload = serde_json::to_vec(&request).map_err(internal)?;

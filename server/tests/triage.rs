@@ -397,6 +397,8 @@ async fn a_remote_triage_sends_only_redacted_evidence_and_is_audited() {
     let body = sent.body().to_string();
     assert_eq!(sent.body()["model"], "qwen-test");
     assert_eq!(sent.body()["stream"], true);
+    // No temperature: reasoning models refuse anything but their default.
+    assert!(sent.body().get("temperature").is_none(), "{body}");
     assert!(
         body.contains("auth.log") && body.contains("ci.log"),
         "both redacted logs are evidence"

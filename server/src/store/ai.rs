@@ -333,18 +333,31 @@ impl Database {
         if exists {
             return Ok(());
         }
-        let settings = ProviderSettings {
-            id: ProviderId::new_at(now),
-            name: "Built-in analyst".to_owned(),
-            kind: ProviderKind::Builtin,
-            base_url: String::new(),
-            model: String::new(),
-            key_hint: None,
-            context_tokens: ProviderKind::Builtin.default_context_tokens(),
-            is_default: true,
-            updated_at: now,
-        };
-        self.save_provider(&settings, None, now)
+        // Seeding, not a user's change: no audit entry.
+        let default = self
+            .lock_reader()
+            .query_row(
+                "SELECT 1 FROM ai_providers WHERE is_default = 1",
+                [],
+                |_| Ok(true),
+            )
+            .optional()
+            .map_err(store_error)?
+            .is_none();
+        self.lock_writer()
+            .execute(
+                "INSERT INTO ai_providers (id, name, kind, base_url, model, context_tokens,
+                        is_default, created_at, updated_at)
+                 VALUES (?1, 'Built-in analyst', 'builtin', '', '', ?2, ?3, ?4, ?4)",
+                params![
+                    ProviderId::new_at(now).to_string(),
+                    i64::from(ProviderKind::Builtin.default_context_tokens()),
+                    i64::from(default),
+                    now.to_string()
+                ],
+            )
+            .map(drop)
+            .map_err(store_error)
     }
 
     pub fn latest_conversation(
