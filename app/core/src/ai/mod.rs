@@ -10,6 +10,7 @@
 
 mod chat;
 mod provider;
+pub mod sizing;
 pub mod wire;
 
 pub use chat::{
