@@ -11,8 +11,10 @@ use tftsr_core::pii::PiiType;
 use tftsr_core::{IssueId, IssueTracker, StoreError};
 
 use crate::AppError;
-use crate::wire::{EncryptionStatus, PageAt, ProviderTest, TriageView};
-use tftsr_core::ai::{BoxFuture, ProviderDraft, ProviderId, ProviderSettings};
+use crate::wire::{
+    EncryptionStatus, HardwareReport, OllamaServer, PageAt, ProviderTest, PullState, TriageView,
+};
+use tftsr_core::ai::{BoxFuture, ModelInfo, ProviderDraft, ProviderId, ProviderSettings};
 
 /// Facts about the local installation that only the server knows.
 pub trait SystemInfo: Send + Sync {
@@ -96,6 +98,27 @@ pub trait TriageService: Send + Sync {
     fn test_provider(&self, id: ProviderId) -> BoxFuture<'_, Result<ProviderTest, AppError>>;
 }
 
+/// The Ollama page: this machine's hardware, and the models of a local
+/// Ollama server (`server` is a configured Ollama provider, or `None` for
+/// the local default). Pulls run in the background; the page polls
+/// [`OllamaService::pulls`].
+pub trait OllamaService: Send + Sync {
+    fn hardware(&self) -> BoxFuture<'_, Result<HardwareReport, AppError>>;
+    fn servers(&self) -> Result<Vec<OllamaServer>, AppError>;
+    fn models(&self, server: Option<ProviderId>)
+    -> BoxFuture<'_, Result<Vec<ModelInfo>, AppError>>;
+    /// Starts downloading `model`; an error if it can't start (bad name,
+    /// server unknown). Download errors show in [`OllamaService::pulls`].
+    fn pull(&self, server: Option<ProviderId>, model: String) -> Result<(), AppError>;
+    fn pulls(&self, server: Option<ProviderId>) -> Result<Vec<PullState>, AppError>;
+    fn cancel_pull(&self, server: Option<ProviderId>, model: String) -> Result<(), AppError>;
+    fn delete(
+        &self,
+        server: Option<ProviderId>,
+        model: String,
+    ) -> BoxFuture<'_, Result<(), AppError>>;
+}
+
 /// Everything a server function may use, provided as Leptos context by the
 /// server binary.
 #[derive(Clone)]
@@ -104,6 +127,7 @@ pub struct Services {
     pub system: Arc<dyn SystemInfo>,
     pub logs: Arc<dyn LogService>,
     pub triage: Arc<dyn TriageService>,
+    pub ollama: Arc<dyn OllamaService>,
 }
 
 /// The nonce of the current response's Content-Security-Policy, put in the

@@ -186,6 +186,50 @@ pub struct TriageView {
     pub providers: Vec<ProviderChoice>,
 }
 
+/// The Ollama page's view of this machine: what it has and which model
+/// sizes fit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HardwareReport {
+    pub hardware: tftsr_core::ai::sizing::Hardware,
+    /// The context size the sizes were weighed for.
+    pub context_tokens: u32,
+    pub recommendations: Vec<tftsr_core::ai::sizing::Recommendation>,
+}
+
+/// An Ollama server the page can manage: a configured Ollama provider, or
+/// the local default when none is configured.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OllamaServer {
+    /// Empty for the local default.
+    pub provider_id: String,
+    pub name: String,
+    pub base_url: String,
+    /// The model the provider is set to use (empty for the default).
+    pub model: String,
+}
+
+/// A model download in progress or just finished.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullState {
+    pub model: String,
+    /// Ollama's words: `pulling manifest`, `downloading sha256:…`,
+    /// `verifying sha256 digest`, `success`.
+    pub status: String,
+    /// Bytes of the layer being downloaded, when Ollama says.
+    pub completed: u64,
+    pub total: u64,
+    pub done: bool,
+    pub error: Option<String>,
+}
+
+impl PullState {
+    /// Percent of the current layer, when its size is known.
+    pub fn percent(&self) -> Option<u8> {
+        (self.total > 0)
+            .then(|| u8::try_from(self.completed.min(self.total) * 100 / self.total).unwrap_or(100))
+    }
+}
+
 /// The outcome of "Test" on a provider.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProviderTest {

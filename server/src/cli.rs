@@ -12,7 +12,9 @@ use crate::blobs::{BlobKey, BlobStore};
 use crate::clock::SystemClock;
 use crate::config::{Cli, Command, DataArgs, DbCommand, ServeArgs};
 use crate::credentials::Credentials;
+use crate::hardware::HardwareProbe;
 use crate::logs::Logs;
+use crate::ollama::OllamaManager;
 use crate::secret::Secret;
 use crate::security::Policy;
 use crate::store::key::{self, KeyError, KeyInputs, KeySource};
@@ -156,24 +158,32 @@ pub fn services(
         .map_err(|e| CliError::Setup(e.to_string()))?;
     let runtime = tokio::runtime::Handle::try_current()
         .map_err(|_| CliError::Setup("the triage service needs a Tokio runtime".into()))?;
+    let client = crate::providers::HttpClient::new(crate::providers::ClientConfig::default())
+        .map_err(|e| CliError::Setup(e.to_string()))?;
     let engine = TriageEngine::new(
         db.clone(),
         logs.clone(),
         clock.clone(),
-        credentials,
-        crate::triage::http_factory(
-            crate::providers::HttpClient::new(crate::providers::ClientConfig::default())
-                .map_err(|e| CliError::Setup(e.to_string()))?,
-        ),
-        runtime,
+        credentials.clone(),
+        crate::triage::http_factory(client.clone()),
+        runtime.clone(),
     )
     .map_err(|e| CliError::Setup(e.to_string()))?;
+    let ollama = OllamaManager::new(
+        db.clone(),
+        credentials,
+        client,
+        clock.clone(),
+        HardwareProbe::default(),
+        runtime,
+    );
     Ok(AppParts {
         services: Services {
             tracker: IssueTracker::new(db.clone(), clock),
             system: Arc::new(LocalSystem { db, key_source }),
             logs: logs.clone(),
             triage: Arc::new(Triages(Arc::new(engine))),
+            ollama: Arc::new(ollama),
         },
         logs,
     })

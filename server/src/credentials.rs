@@ -26,6 +26,7 @@ pub enum CredentialError {
 }
 
 /// Encrypts and decrypts credentials.
+#[derive(Clone)]
 pub struct Credentials {
     cipher: Aes256Gcm,
 }

@@ -357,7 +357,7 @@ impl TriageEngine {
                 }
             }
             let payload = serde_json::to_vec(&request).map_err(internal)?;
-            self.db.audit_entry(
+            self.db.audit(
                 &NewAuditEntry {
                     action: AuditAction::AiSend,
                     entity_type: "issue",
@@ -860,7 +860,7 @@ impl TriageService for Triages {
                     "purpose": "connection test",
                 }),
             };
-            tokio::task::spawn_blocking(move || db.audit_entry(&entry, now))
+            tokio::task::spawn_blocking(move || db.audit(&entry, now))
                 .await
                 .map_err(internal)??;
             let text = Mutex::new(String::new());

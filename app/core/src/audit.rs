@@ -22,6 +22,10 @@ pub enum AuditAction {
     AiSend,
     ProviderSaved,
     ProviderDeleted,
+    /// A local model server was asked to download a model.
+    ModelPulled,
+    /// A model was removed from a local model server.
+    ModelDeleted,
 }
 
 impl AuditAction {
@@ -37,6 +41,8 @@ impl AuditAction {
             Self::AiSend => "ai_send",
             Self::ProviderSaved => "provider_saved",
             Self::ProviderDeleted => "provider_deleted",
+            Self::ModelPulled => "model_pulled",
+            Self::ModelDeleted => "model_deleted",
         }
     }
 }

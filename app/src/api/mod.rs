@@ -3,6 +3,7 @@
 
 pub mod issues;
 pub mod logs;
+pub mod ollama;
 pub mod providers;
 pub mod settings;
 pub mod system;

@@ -32,6 +32,7 @@ fn Sidebar() -> impl IntoView {
                 <li><A href="/" exact=true>"Dashboard"</A></li>
                 <li><A href="/issues">"Issues"</A></li>
                 <li><A href="/issues/new">"New issue"</A></li>
+                <li><A href="/ollama">"Local models"</A></li>
                 <li><A href="/settings">"Settings"</A></li>
                 <li><A href="/security">"Security"</A></li>
             </ul>

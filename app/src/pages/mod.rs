@@ -6,6 +6,7 @@ pub mod issues_list;
 pub mod log_review;
 pub mod new_issue;
 pub mod not_found;
+pub mod ollama;
 pub mod security;
 pub mod settings;
 pub mod triage;

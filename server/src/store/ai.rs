@@ -503,14 +503,6 @@ impl Database {
         tx.commit().map_err(store_error)
     }
 
-    /// Writes an audit entry on its own (a send, before it happens).
-    pub fn audit_entry(&self, entry: &NewAuditEntry, now: Timestamp) -> Result<(), StoreError> {
-        let mut conn = self.lock_writer();
-        let tx = conn.transaction().map_err(store_error)?;
-        write_audit(&tx, now, entry).map_err(store_error)?;
-        tx.commit().map_err(store_error)
-    }
-
     pub fn why_steps(&self, conversation: &str) -> Result<Vec<WhyStep>, StoreError> {
         let conn = self.lock_reader();
         let mut stmt = conn
