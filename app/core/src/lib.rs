@@ -15,6 +15,7 @@ mod macros;
 
 pub mod ai;
 pub mod audit;
+pub mod doc;
 pub mod issue;
 pub mod logs;
 pub mod pii;
