@@ -7,9 +7,10 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    dashboard::DashboardPage, issue_detail::IssueDetailPage, issues_list::IssuesPage,
-    log_review::LogReviewPage, new_issue::NewIssuePage, not_found::NotFound, ollama::OllamaPage,
-    security::SecurityPage, settings::SettingsPage, triage::TriagePage,
+    dashboard::DashboardPage, documents::DocumentPage, issue_detail::IssueDetailPage,
+    issues_list::IssuesPage, log_review::LogReviewPage, new_issue::NewIssuePage,
+    not_found::NotFound, ollama::OllamaPage, security::SecurityPage, settings::SettingsPage,
+    timeline::TimelinePage, triage::TriagePage,
 };
 use crate::wire::Theme;
 
@@ -95,6 +96,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/issues/:id") view=IssueDetailPage ssr=SsrMode::Async />
                     <Route path=path!("/issues/:id/logs/:file") view=LogReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/issues/:id/triage") view=TriagePage ssr=SsrMode::Async />
+                    <Route path=path!("/issues/:id/timeline") view=TimelinePage ssr=SsrMode::Async />
+                    <Route path=path!("/issues/:id/documents/:kind") view=DocumentPage ssr=SsrMode::Async />
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/ollama") view=OllamaPage ssr=SsrMode::Async />
                     <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async />

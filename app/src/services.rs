@@ -12,9 +12,12 @@ use tftsr_core::{IssueId, IssueTracker, StoreError};
 
 use crate::AppError;
 use crate::wire::{
-    EncryptionStatus, HardwareReport, OllamaServer, PageAt, ProviderTest, PullState, TriageView,
+    DocumentView, DocumentsView, EncryptionStatus, ExportedFile, HardwareReport, OllamaServer,
+    OpenActionItem, PageAt, ProviderTest, PullState, SavedDocument, TriageView,
 };
 use tftsr_core::ai::{BoxFuture, ModelInfo, ProviderDraft, ProviderId, ProviderSettings};
+use tftsr_core::doc::export::ExportFormat;
+use tftsr_core::doc::{ActionItem, ActionItemDraft, DocumentKind, SectionKind};
 
 /// Facts about the local installation that only the server knows.
 pub trait SystemInfo: Send + Sync {
@@ -119,6 +122,61 @@ pub trait OllamaService: Send + Sync {
     ) -> BoxFuture<'_, Result<(), AppError>>;
 }
 
+/// RCA and post-mortem documents and action items.
+pub trait DocumentService: Send + Sync {
+    fn overview(&self, issue: IssueId) -> Result<DocumentsView, AppError>;
+    /// `NotFound` until the document is drafted.
+    fn document(&self, issue: IssueId, kind: DocumentKind) -> Result<DocumentView, AppError>;
+    /// Drafts (or drafts again) from the issue's data; the old text stays
+    /// in the history.
+    fn generate(&self, issue: IssueId, kind: DocumentKind) -> Result<DocumentView, AppError>;
+    /// Saves edited text; `Conflict` if the document moved past
+    /// `base_version`.
+    fn save(
+        &self,
+        issue: IssueId,
+        kind: DocumentKind,
+        content: String,
+        base_version: i64,
+    ) -> Result<SavedDocument, AppError>;
+    fn redraft_section(
+        &self,
+        issue: IssueId,
+        kind: DocumentKind,
+        section: SectionKind,
+        base_version: i64,
+    ) -> Result<DocumentView, AppError>;
+    /// A history entry's title and content.
+    fn version_content(
+        &self,
+        issue: IssueId,
+        kind: DocumentKind,
+        version_id: &str,
+    ) -> Result<(String, String), AppError>;
+    fn restore(
+        &self,
+        issue: IssueId,
+        kind: DocumentKind,
+        version_id: &str,
+    ) -> Result<DocumentView, AppError>;
+    /// The file for a browser download, recorded in the export history.
+    fn export(
+        &self,
+        issue: IssueId,
+        kind: DocumentKind,
+        format: ExportFormat,
+    ) -> Result<ExportedFile, AppError>;
+    /// Adds (`id: None`) or edits an action item.
+    fn save_action_item(
+        &self,
+        issue: IssueId,
+        id: Option<String>,
+        draft: ActionItemDraft,
+    ) -> Result<ActionItem, AppError>;
+    fn delete_action_item(&self, issue: IssueId, id: &str) -> Result<(), AppError>;
+    fn open_action_items(&self, limit: u32) -> Result<Vec<OpenActionItem>, AppError>;
+}
+
 /// Everything a server function may use, provided as Leptos context by the
 /// server binary.
 #[derive(Clone)]
@@ -128,6 +186,7 @@ pub struct Services {
     pub logs: Arc<dyn LogService>,
     pub triage: Arc<dyn TriageService>,
     pub ollama: Arc<dyn OllamaService>,
+    pub documents: Arc<dyn DocumentService>,
 }
 
 /// The nonce of the current response's Content-Security-Policy, put in the

@@ -186,6 +186,94 @@ pub struct TriageView {
     pub providers: Vec<ProviderChoice>,
 }
 
+/// An issue's documents, action items and recent exports.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DocumentsView {
+    pub issue_id: String,
+    pub issue_title: String,
+    pub documents: Vec<DocumentSummary>,
+    pub action_items: Vec<tftsr_core::doc::ActionItem>,
+    pub exports: Vec<ExportSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentSummary {
+    pub kind: tftsr_core::doc::DocumentKind,
+    pub title: String,
+    pub version: i64,
+    pub updated_at: tftsr_core::Timestamp,
+}
+
+/// One document in the editor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentView {
+    pub issue_id: String,
+    pub issue_title: String,
+    pub kind: tftsr_core::doc::DocumentKind,
+    pub id: String,
+    pub title: String,
+    pub content: String,
+    /// The version the content is at; a save names it.
+    pub version: i64,
+    pub updated_at: tftsr_core::Timestamp,
+    pub versions: Vec<VersionSummary>,
+    pub exports: Vec<ExportSummary>,
+}
+
+/// An entry of a document's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionSummary {
+    pub id: String,
+    pub version: i64,
+    /// generated, edited, restored or redrafted.
+    pub reason: String,
+    pub title: String,
+    pub bytes: i64,
+    pub saved_at: tftsr_core::Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionContent {
+    pub title: String,
+    pub content: String,
+}
+
+/// What a save answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedDocument {
+    pub version: i64,
+    pub updated_at: tftsr_core::Timestamp,
+}
+
+/// A file made from a document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportSummary {
+    pub kind: tftsr_core::doc::DocumentKind,
+    pub format: String,
+    pub version: i64,
+    pub size_bytes: i64,
+    pub sha256: String,
+    /// download or cli.
+    pub destination: String,
+    pub exported_at: tftsr_core::Timestamp,
+}
+
+/// An exported file, for the download route and the CLI (never sent as
+/// JSON).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportedFile {
+    pub file_name: String,
+    pub mime_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// An open action item with its issue's title, for the dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenActionItem {
+    pub item: tftsr_core::doc::ActionItem,
+    pub issue_title: String,
+}
+
 /// The Ollama page's view of this machine: what it has and which model
 /// sizes fit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -10,8 +10,9 @@ use tftsr_core::IssueTracker;
 
 use crate::blobs::{BlobKey, BlobStore};
 use crate::clock::SystemClock;
-use crate::config::{Cli, Command, DataArgs, DbCommand, ServeArgs};
+use crate::config::{Cli, Command, DataArgs, DbCommand, ExportArgs, ServeArgs};
 use crate::credentials::Credentials;
+use crate::documents::Documents;
 use crate::hardware::HardwareProbe;
 use crate::logs::Logs;
 use crate::ollama::OllamaManager;
@@ -65,6 +66,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Db { command }) => db(&cli.data, command),
         Some(Command::Scan(args)) => crate::scan_cli::scan(&args),
         Some(Command::Redact(args)) => crate::scan_cli::redact(&args),
+        Some(Command::Export(args)) => export(&cli.data, args).await,
     }
 }
 
@@ -169,6 +171,7 @@ pub fn services(
         runtime.clone(),
     )
     .map_err(|e| CliError::Setup(e.to_string()))?;
+    let (db_docs, clock_docs) = (db.clone(), clock.clone());
     let ollama = OllamaManager::new(
         db.clone(),
         credentials,
@@ -184,6 +187,7 @@ pub fn services(
             logs: logs.clone(),
             triage: Arc::new(Triages(Arc::new(engine))),
             ollama: Arc::new(ollama),
+            documents: Arc::new(Documents::new(db_docs, logs.clone(), clock_docs)),
         },
         logs,
     })
@@ -246,6 +250,80 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { () = ctrl_c => {}, () = term => {} }
     tracing::info!("shutting down");
+}
+
+/// `tftsr export ISSUE --doc rca --format pdf -o FILE`.
+async fn export(data: &DataArgs, args: ExportArgs) -> Result<(), CliError> {
+    use std::io::Write;
+    use tftsr_core::doc::DocumentKind;
+    use tftsr_core::doc::export::ExportFormat;
+
+    let issue = tftsr_core::IssueId::parse(args.issue.trim())
+        .ok_or_else(|| CliError::Input(format!("{:?} is not an issue id", args.issue)))?;
+    let kind = match args.doc.trim().to_ascii_lowercase().as_str() {
+        "rca" => DocumentKind::Rca,
+        "postmortem" | "post-mortem" | "post_mortem" => DocumentKind::PostMortem,
+        other => {
+            return Err(CliError::Input(format!(
+                "--doc {other:?}: choose rca or postmortem"
+            )));
+        }
+    };
+    let format = match args.format.trim().to_ascii_lowercase().as_str() {
+        "md" | "markdown" => ExportFormat::Markdown,
+        "pdf" => ExportFormat::Pdf,
+        "docx" | "word" => ExportFormat::Docx,
+        other => {
+            return Err(CliError::Input(format!(
+                "--format {other:?}: choose markdown, pdf or docx"
+            )));
+        }
+    };
+    let (db, _) = open_database(data, true)?;
+    let docs = documents(db, &data.resolve_data_dir())?;
+    let file = tokio::task::spawn_blocking(move || docs.export_file(issue, kind, format, "cli"))
+        .await
+        .map_err(|e| CliError::Setup(e.to_string()))?
+        .map_err(|e| CliError::Input(e.to_string()))?;
+    match args.output.as_deref() {
+        Some(path) if path == Path::new("-") => std::io::stdout()
+            .write_all(&file.bytes)
+            .map_err(|e| CliError::Input(format!("cannot write to stdout: {e}")))?,
+        _ => {
+            let path = args
+                .output
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(&file.file_name));
+            write_file_atomically(&path, &file.bytes)?;
+            eprintln!("wrote {} ({} bytes)", path.display(), file.bytes.len());
+        }
+    }
+    Ok(())
+}
+
+/// The document service alone, for `tftsr export`.
+fn documents(db: Arc<Database>, data_dir: &Path) -> Result<Documents, CliError> {
+    let clock: Arc<dyn tftsr_core::Clock> = Arc::new(SystemClock);
+    let blobs = BlobStore::open(&data_dir.join("blobs"), &blob_key(&db)?)
+        .map_err(|e| CliError::Blobs(e.to_string()))?;
+    let logs = Arc::new(Logs::new(db.clone(), blobs, clock.clone(), u64::MAX)?);
+    Ok(Documents::new(db, logs, clock))
+}
+
+/// Writes beside the target and renames, so a full disk or an interrupted
+/// run never leaves half a file under the final name.
+fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    let err = |e: std::io::Error| CliError::Input(format!("cannot write {}: {e}", path.display()));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
 }
 
 fn db(data: &DataArgs, command: DbCommand) -> Result<(), CliError> {

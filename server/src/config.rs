@@ -37,6 +37,26 @@ pub enum Command {
     /// Write a log with its PII and secrets replaced by placeholders
     /// ([EMAIL_1], the same value always the same placeholder).
     Redact(RedactArgs),
+    /// Export an issue's RCA or post-mortem to Markdown, PDF or DOCX
+    /// (drafted from the issue's data first if it has none yet). The export
+    /// is recorded in the issue's history.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The issue's id (shown in its URL).
+    pub issue: String,
+    /// Which document: rca or postmortem.
+    #[arg(long, default_value = "rca")]
+    pub doc: String,
+    /// markdown (md), pdf or docx.
+    #[arg(long, default_value = "pdf")]
+    pub format: String,
+    /// Where to write; a name made from the title in the current directory
+    /// when absent; stdout when `-`.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

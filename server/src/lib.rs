@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod credentials;
+pub mod documents;
 pub mod export;
 pub mod hardware;
 pub mod logs;

@@ -40,6 +40,12 @@ pub fn router(parts: AppParts, options: LeptosOptions, policy: Arc<Policy>) -> R
             get(crate::logs::upload::download_redacted),
         )
         .with_state(logs);
+    let document_routes = Router::new()
+        .route(
+            "/api/export/{issue}/{kind}/{format}",
+            get(crate::documents::download),
+        )
+        .with_state(services.documents.clone());
     let context = move || provide_context(services.clone());
     let app_shell = {
         let options = options.clone();
@@ -48,6 +54,7 @@ pub fn router(parts: AppParts, options: LeptosOptions, policy: Arc<Policy>) -> R
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(log_routes)
+        .merge(document_routes)
         .leptos_routes_with_context(&options, routes, context.clone(), app_shell)
         .fallback(file_and_error_handler_with_context(context, shell))
         .layer(axum::middleware::from_fn_with_state(

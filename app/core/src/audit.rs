@@ -26,6 +26,12 @@ pub enum AuditAction {
     ModelPulled,
     /// A model was removed from a local model server.
     ModelDeleted,
+    /// A document got a new version (drafted, edited, redrafted, restored).
+    DocumentSaved,
+    /// A document was written to a file.
+    DocumentExported,
+    ActionItemSaved,
+    ActionItemDeleted,
 }
 
 impl AuditAction {
@@ -43,6 +49,10 @@ impl AuditAction {
             Self::ProviderDeleted => "provider_deleted",
             Self::ModelPulled => "model_pulled",
             Self::ModelDeleted => "model_deleted",
+            Self::DocumentSaved => "document_saved",
+            Self::DocumentExported => "document_exported",
+            Self::ActionItemSaved => "action_item_saved",
+            Self::ActionItemDeleted => "action_item_deleted",
         }
     }
 }

@@ -26,6 +26,14 @@ pub enum TimelineEventKind {
     WhyLevelAdvanced,
     /// The 5 Whys reached the root cause.
     RootCauseIdentified,
+    /// An RCA or post-mortem was drafted (or a section redrafted).
+    DocumentGenerated,
+    /// A document was exported to a file.
+    DocumentExported,
+    /// A follow-up action was added.
+    ActionItemAdded,
+    /// An action item's status changed.
+    ActionItemUpdated,
 }
 
 impl TimelineEventKind {
@@ -39,6 +47,10 @@ impl TimelineEventKind {
             Self::LogDeleted => "log_deleted",
             Self::WhyLevelAdvanced => "why_level_advanced",
             Self::RootCauseIdentified => "root_cause_identified",
+            Self::DocumentGenerated => "document_generated",
+            Self::DocumentExported => "document_exported",
+            Self::ActionItemAdded => "action_item_added",
+            Self::ActionItemUpdated => "action_item_updated",
         }
     }
 
@@ -52,6 +64,10 @@ impl TimelineEventKind {
             "log_deleted" => Some(Self::LogDeleted),
             "why_level_advanced" => Some(Self::WhyLevelAdvanced),
             "root_cause_identified" => Some(Self::RootCauseIdentified),
+            "document_generated" => Some(Self::DocumentGenerated),
+            "document_exported" => Some(Self::DocumentExported),
+            "action_item_added" => Some(Self::ActionItemAdded),
+            "action_item_updated" => Some(Self::ActionItemUpdated),
             _ => None,
         }
     }
@@ -66,6 +82,10 @@ impl TimelineEventKind {
             Self::LogDeleted => "Log removed",
             Self::WhyLevelAdvanced => "Why answered",
             Self::RootCauseIdentified => "Root cause identified",
+            Self::DocumentGenerated => "Document drafted",
+            Self::DocumentExported => "Document exported",
+            Self::ActionItemAdded => "Action item added",
+            Self::ActionItemUpdated => "Action item updated",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Server functions, one per file, grouped by area. Each is a short adapter
 //! over a use case in `tftsr-core`.
 
+pub mod documents;
 pub mod issues;
 pub mod logs;
 pub mod ollama;

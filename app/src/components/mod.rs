@@ -1,6 +1,7 @@
 //! Components shared by several pages.
 
 pub mod badges;
+pub mod documents;
 pub mod issue_form;
 pub mod layout;
 pub mod logs;

@@ -26,6 +26,7 @@ pub fn DashboardPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <crate::components::documents::OpenActionItems />
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod dashboard;
+pub mod documents;
 pub mod issue_detail;
 pub mod issues_list;
 pub mod log_review;
@@ -9,4 +10,5 @@ pub mod not_found;
 pub mod ollama;
 pub mod security;
 pub mod settings;
+pub mod timeline;
 pub mod triage;

@@ -28,6 +28,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_triage",
         sql: include_str!("../../../migrations/0003_triage.sql"),
     },
+    Migration {
+        name: "0004_documents",
+        sql: include_str!("../../../migrations/0004_documents.sql"),
+    },
 ];
 
 impl Migration {

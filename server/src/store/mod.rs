@@ -12,6 +12,7 @@
 //! because a cache miss costs a page decryption and HMAC check.
 
 pub mod ai;
+pub mod docs;
 pub mod issues;
 pub mod key;
 pub mod logs;

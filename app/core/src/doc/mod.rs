@@ -8,13 +8,15 @@
 //! * [`export`] is the [`Exporter`] port (the server implements PDF and
 //!   DOCX) and the Markdown exporter;
 //! * [`action`] holds action items and their validation;
-//! * [`escape`] makes user text safe to place in Markdown.
+//! * [`escape`] makes user text safe to place in Markdown;
+//! * [`sections`] finds a document's title and replaces one section.
 
 pub mod action;
 pub mod escape;
 pub mod export;
 pub mod html;
 pub mod markdown;
+pub mod sections;
 pub mod template;
 
 pub use action::{ActionItem, ActionItemDraft, ActionStatus, ValidActionItem};
