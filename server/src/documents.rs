@@ -92,7 +92,7 @@ impl Documents {
 
     /// What the templates draw on, read from the store.
     pub fn input(&self, issue: IssueId) -> Result<DocInput, AppError> {
-        let record = self.db.get(issue)?;
+        let record = self.db.get_issue(issue)?;
         let mut input = DocInput::new(record, self.clock.now());
         if let Some(conversation) = self.db.latest_conversation(issue)? {
             input.whys = self.db.why_steps(&conversation.id)?;
@@ -162,7 +162,7 @@ impl Documents {
     }
 
     fn view(&self, row: DocumentRow) -> Result<DocumentView, AppError> {
-        let issue = self.db.get(row.issue_id)?;
+        let issue = self.db.get_issue(row.issue_id)?;
         let versions = self.db.document_versions(&row.id)?;
         let exports = self
             .db
@@ -239,7 +239,7 @@ impl Documents {
 
 impl DocumentService for Documents {
     fn overview(&self, issue: IssueId) -> Result<DocumentsView, AppError> {
-        let record = self.db.get(issue)?;
+        let record = self.db.get_issue(issue)?;
         Ok(DocumentsView {
             issue_id: issue.to_string(),
             issue_title: record.title,

@@ -113,20 +113,23 @@ fn Overview(view: DocumentsView, actions: Actions) -> impl IntoView {
 fn ActionRow(item: ActionItem, issue_id: String, actions: Actions) -> impl IntoView {
     let (issue_a, issue_b) = (issue_id.clone(), issue_id);
     let (id_a, id_b) = (item.id.clone(), item.id.clone());
+    let status = item.status;
+    let due = item.due_text();
+    let owner = if item.owner.is_empty() { "—".to_owned() } else { item.owner.clone() };
     view! {
-        <tr data-testid="action-item" data-status=item.status.as_str()>
+        <tr data-testid="action-item" data-status=status.as_str()>
             <td>{item.description.clone()}</td>
-            <td>{if item.owner.is_empty() { "—".to_owned() } else { item.owner.clone() }}</td>
-            <td>{item.due_text()}</td>
+            <td>{owner}</td>
+            <td>{due.clone()}</td>
             <td>
                 <ActionForm action=actions.save attr:class="inline-form">
                     <input type="hidden" name="issue_id" value=issue_a />
                     <input type="hidden" name="form[id]" value=id_a />
                     <input type="hidden" name="form[description]" value=item.description.clone() />
                     <input type="hidden" name="form[owner]" value=item.owner.clone() />
-                    <input type="hidden" name="form[due]" value=item.due_text() />
+                    <input type="hidden" name="form[due]" value=due />
                     <select name="form[status]" aria-label="Status" data-testid="action-status">
-                        {ActionStatus::ALL.iter().map(|s| view! { <option value=s.as_str() selected=*s == item.status>{s.label()}</option> }).collect_view()}
+                        {ActionStatus::ALL.iter().map(|s| view! { <option value=s.as_str() selected=*s == status>{s.label()}</option> }).collect_view()}
                     </select>
                     <button type="submit" class="button" data-testid="action-status-save">"Set"</button>
                 </ActionForm>
