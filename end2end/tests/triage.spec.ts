@@ -1,29 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signIn, unique } from "./helpers";
-
-const SAMPLE = join(__dirname, "..", "fixtures", "07_sshd_bruteforce_lockout.log");
-
-async function issueWithRedactedLog(page: Page, title: string) {
-  await signIn(page, "/issues/new");
-  await page.getByLabel("Title").fill(title);
-  await page.getByLabel("Severity").selectOption("high");
-  await page.getByLabel("Domain").selectOption("linux");
-  await page.getByRole("button", { name: "File issue" }).click();
-  await expect(page).toHaveURL(/\/issues\/[0-9a-f-]{36}$/);
-  await hydrated(page);
-  await page.getByTestId("upload-input").setInputFiles(SAMPLE);
-  await page.getByRole("button", { name: "Upload", exact: true }).click();
-  const row = page.getByTestId("log-row").filter({ hasText: "07_sshd_bruteforce_lockout.log" });
-  await expect(row).toHaveAttribute("data-state", "review");
-  await row.getByRole("link", { name: "Review and redact" }).click();
-  await hydrated(page);
-  await page.getByTestId("apply-redaction").click();
-  await expect(page.getByTestId("redacted-banner")).toBeVisible();
-  await page.getByRole("link", { name: "Issue", exact: true }).click();
-}
+import { expect, test } from "@playwright/test";
+import { hydrated, issueWithRedactedLog, signIn, unique } from "./helpers";
 
 test("a full triage with the built-in analyst, from issue to root cause", async ({ page }) => {
   test.slow();

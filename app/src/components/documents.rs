@@ -115,7 +115,11 @@ fn ActionRow(item: ActionItem, issue_id: String, actions: Actions) -> impl IntoV
     let (id_a, id_b) = (item.id.clone(), item.id.clone());
     let status = item.status;
     let due = item.due_text();
-    let owner = if item.owner.is_empty() { "—".to_owned() } else { item.owner.clone() };
+    let owner = if item.owner.is_empty() {
+        "—".to_owned()
+    } else {
+        item.owner.clone()
+    };
     view! {
         <tr data-testid="action-item" data-status=status.as_str()>
             <td>{item.description.clone()}</td>
