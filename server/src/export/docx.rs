@@ -154,7 +154,7 @@ impl Writer {
     fn block(&mut self, block: &Block, ctx: &Ctx) {
         match block {
             Block::Heading { level, content } => {
-                let ppr = format!("<w:pStyle w:val=\"Heading{}\"/>", level.clamp(&1, &6));
+                let ppr = format!("<w:pStyle w:val=\"Heading{}\"/>", (*level).clamp(1, 6));
                 self.paragraph(&ppr, content, RunStyle::default());
             }
             Block::Paragraph(content) => {

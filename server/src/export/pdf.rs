@@ -401,16 +401,16 @@ impl<'f> Layout<'f> {
         self.wrap(units, width)
     }
 
-    fn line_height(line: &Line, base: f32) -> f32 {
+    fn line_height(line: &[Atom], base: f32) -> f32 {
         line.iter().map(|a| a.style.size).fold(base, f32::max) * 1.45
     }
 
-    fn line_width(line: &Line) -> f32 {
+    fn line_width(line: &[Atom]) -> f32 {
         line.iter().map(|a| a.width).sum()
     }
 
     /// Draws one laid-out line with its baseline at `baseline`.
-    fn draw_line(&mut self, line: &Line, x: f32, baseline: f32) {
+    fn draw_line(&mut self, line: &[Atom], x: f32, baseline: f32) {
         let mut x = x;
         let mut i = 0;
         while i < line.len() {
@@ -498,7 +498,7 @@ impl<'f> Layout<'f> {
             let baseline = self.y + h * 0.76;
             if let Some((text, style, mx)) = marker.take() {
                 let m = self.atom(text, style, None, false);
-                self.draw_line(&vec![m], mx, baseline);
+                self.draw_line(&[m], mx, baseline);
             }
             self.draw_line(line, x, baseline);
             self.y += h;
@@ -509,7 +509,7 @@ impl<'f> Layout<'f> {
             self.ensure(h);
             let m = self.atom(text, style, None, false);
             let baseline = self.y + h * 0.76;
-            self.draw_line(&vec![m], mx, baseline);
+            self.draw_line(&[m], mx, baseline);
             self.y += h;
         }
     }
@@ -778,7 +778,7 @@ impl<'f> Layout<'f> {
         self.ensure(header_h * 2.0);
         self.draw_row(&header, x, &widths, true, &table.alignments);
         for row in &table.rows {
-            let laid = self.table_row(row, columns, &widths, cell_style, &table.alignments);
+            let laid = self.table_row(row, columns, &widths, cell_style);
             if self.ensure(laid.1) {
                 self.draw_row(&header, x, &widths, true, &table.alignments);
             }
@@ -792,7 +792,6 @@ impl<'f> Layout<'f> {
         columns: usize,
         widths: &[f32],
         style: Style,
-        _alignments: &[Alignment],
     ) -> (Vec<Vec<Line>>, f32) {
         let mut cells = Vec::with_capacity(columns);
         let mut height = 0.0f32;
@@ -890,8 +889,8 @@ impl<'f> Layout<'f> {
                 width: 0.4,
                 color: RULE,
             });
-            self.draw_line(&vec![title_atom], MARGIN_X, baseline);
-            self.draw_line(&vec![label_atom], PAGE_W - MARGIN_X - lw, baseline);
+            self.draw_line(&[title_atom], MARGIN_X, baseline);
+            self.draw_line(&[label_atom], PAGE_W - MARGIN_X - lw, baseline);
         }
     }
 }
