@@ -767,13 +767,7 @@ impl<'f> Layout<'f> {
             ws.iter().map(|w| w * width / sum).collect()
         };
 
-        let header = self.table_row(
-            &table.header,
-            columns,
-            &widths,
-            head_style,
-            &table.alignments,
-        );
+        let header = self.table_row(&table.header, columns, &widths, head_style);
         let header_h = header.1;
         self.ensure(header_h * 2.0);
         self.draw_row(&header, x, &widths, true, &table.alignments);
