@@ -4,14 +4,14 @@
 //! server functions carry JSON, not files).
 
 use leptos::prelude::*;
-use tftsr_core::doc::{ActionItem, DocumentKind};
+use tftsr_core::doc::ActionItem;
 
 use crate::AppError;
 use crate::wire::{DocumentView, DocumentsView, OpenActionItem, SavedDocument, VersionContent};
 
 #[cfg(feature = "ssr")]
-fn kind(text: &str) -> Result<DocumentKind, AppError> {
-    DocumentKind::parse(text.trim())
+fn kind(text: &str) -> Result<tftsr_core::doc::DocumentKind, AppError> {
+    tftsr_core::doc::DocumentKind::parse(text.trim())
         .ok_or_else(|| AppError::BadRequest("That is not a kind of document TFTSR writes.".into()))
 }
 
