@@ -57,9 +57,10 @@ pub struct ExportDoc {
 
 impl ExportDoc {
     /// A file name for downloads: the kind, a slug of the title and the
-    /// date, e.g. `post-mortem-disk-full-on-db-01-2025-01-31.pdf`. Only
-    /// ASCII letters, digits and `-` survive, so it is safe in a
-    /// `Content-Disposition` header.
+    /// date, e.g. `post-mortem-disk-full-on-db-01-2025-01-31.pdf`; the kind
+    /// is not repeated when the title already starts with it (`Post-mortem:
+    /// Disk full`). Only ASCII letters, digits and `-` survive, so it is
+    /// safe in a `Content-Disposition` header.
     pub fn file_name(&self, format: ExportFormat) -> String {
         let mut slug = String::new();
         for c in self.title.chars() {
@@ -74,9 +75,12 @@ impl ExportDoc {
         }
         let slug = slug.trim_end_matches('-');
         let kind = self.meta.kind.as_str().replace('_', "-");
+        let label = self.meta.kind.label().to_ascii_lowercase().replace(' ', "-");
         let date = self.meta.generated_at.date();
         if slug.is_empty() {
             format!("{kind}-{date}.{}", format.extension())
+        } else if slug.starts_with(&kind) || slug.starts_with(&label) {
+            format!("{slug}-{date}.{}", format.extension())
         } else {
             format!("{kind}-{slug}-{date}.{}", format.extension())
         }
@@ -204,6 +208,11 @@ mod tests {
         assert_eq!(
             doc("東京", "").file_name(ExportFormat::Docx),
             "post-mortem-2025-01-31.docx"
+        );
+        // The kind is not said twice.
+        assert_eq!(
+            doc("Post-mortem: Disk full", "").file_name(ExportFormat::Markdown),
+            "post-mortem-disk-full-2025-01-31.md"
         );
     }
 }
