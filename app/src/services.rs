@@ -146,6 +146,15 @@ pub trait DocumentService: Send + Sync {
         section: SectionKind,
         base_version: i64,
     ) -> Result<DocumentView, AppError>;
+    /// Has the issue's AI provider draft one section (through the PII gate,
+    /// audited as `ai_send`); the built-in analyst is refused.
+    fn ai_redraft_section(
+        &self,
+        issue: IssueId,
+        kind: DocumentKind,
+        section: SectionKind,
+        base_version: i64,
+    ) -> BoxFuture<'_, Result<DocumentView, AppError>>;
     /// A history entry's title and content.
     fn version_content(
         &self,

@@ -171,7 +171,9 @@ pub fn services(
         runtime.clone(),
     )
     .map_err(|e| CliError::Setup(e.to_string()))?;
-    let (db_docs, clock_docs) = (db.clone(), clock.clone());
+    let triages = Arc::new(Triages(Arc::new(engine)));
+    let documents =
+        Documents::new(db.clone(), logs.clone(), clock.clone()).with_drafter(triages.clone());
     let ollama = OllamaManager::new(
         db.clone(),
         credentials,
@@ -185,9 +187,9 @@ pub fn services(
             tracker: IssueTracker::new(db.clone(), clock),
             system: Arc::new(LocalSystem { db, key_source }),
             logs: logs.clone(),
-            triage: Arc::new(Triages(Arc::new(engine))),
+            triage: triages,
             ollama: Arc::new(ollama),
-            documents: Arc::new(Documents::new(db_docs, logs.clone(), clock_docs)),
+            documents: Arc::new(documents),
         },
         logs,
     })

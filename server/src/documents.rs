@@ -16,8 +16,9 @@ use tftsr_app::wire::{
     DocumentSummary, DocumentView, DocumentsView, ExportSummary, ExportedFile, OpenActionItem,
     SavedDocument, VersionSummary,
 };
+use tftsr_core::ai::BoxFuture;
 use tftsr_core::doc::export::{ExportDoc, ExportFormat, ExportMeta, Exporter, MarkdownExporter};
-use tftsr_core::doc::sections::{document_title, replace_section};
+use tftsr_core::doc::sections::{ai_prompt, clean_ai_section, document_title, replace_section};
 use tftsr_core::doc::template::{self, DocInput, LogExcerpt};
 use tftsr_core::doc::{ActionItem, ActionItemDraft, DocumentKind, SectionKind};
 use tftsr_core::logs::LogState;
@@ -37,10 +38,24 @@ const EXCERPT_LINE_MAX: u64 = 5_000_000;
 /// A quoted line is cut to this many characters.
 const EXCERPT_CHARS_MAX: usize = 400;
 
+/// Asks the issue's AI provider for text, through the PII gate and the
+/// audit log (the triage engine implements it).
+pub trait SectionDrafter: Send + Sync {
+    /// The reply and the provider's name.
+    fn draft(
+        &self,
+        issue: IssueId,
+        system: String,
+        user: String,
+        purpose: serde_json::Value,
+    ) -> BoxFuture<'_, Result<(String, String), AppError>>;
+}
+
 pub struct Documents {
     db: Arc<Database>,
     logs: Arc<Logs>,
     clock: Arc<dyn Clock>,
+    drafter: Option<Arc<dyn SectionDrafter>>,
 }
 
 fn version_summary(v: crate::store::docs::VersionRow) -> VersionSummary {
@@ -87,7 +102,18 @@ fn check_size(content: &str) -> Result<(), AppError> {
 
 impl Documents {
     pub fn new(db: Arc<Database>, logs: Arc<Logs>, clock: Arc<dyn Clock>) -> Self {
-        Self { db, logs, clock }
+        Self {
+            db,
+            logs,
+            clock,
+            drafter: None,
+        }
+    }
+
+    /// Lets sections be drafted by the configured AI provider.
+    pub fn with_drafter(mut self, drafter: Arc<dyn SectionDrafter>) -> Self {
+        self.drafter = Some(drafter);
+        self
     }
 
     /// What the templates draw on, read from the store.
@@ -325,6 +351,54 @@ impl DocumentService for Documents {
             self.clock.now(),
         )?;
         self.view(row)
+    }
+
+    fn ai_redraft_section(
+        &self,
+        issue: IssueId,
+        kind: DocumentKind,
+        section: SectionKind,
+        base_version: i64,
+    ) -> BoxFuture<'_, Result<DocumentView, AppError>> {
+        Box::pin(async move {
+            let drafter = self.drafter.clone().ok_or_else(|| {
+                AppError::Unavailable("AI drafting is not wired in this server.".to_owned())
+            })?;
+            let current = self.row(issue, kind)?;
+            if current.version != base_version {
+                return Err(AppError::Conflict(format!(
+                    "This document was saved elsewhere (now version {}). Reload it first.",
+                    current.version
+                )));
+            }
+            let (system, user) = ai_prompt(kind, section, &current.content);
+            let purpose = serde_json::json!({
+                "purpose": "document_section",
+                "document_id": current.id,
+                "kind": kind.as_str(),
+                "section": section.as_str(),
+            });
+            let (reply, provider) = drafter.draft(issue, system, user, purpose).await?;
+            let body = clean_ai_section(&reply, section);
+            if body.is_empty() {
+                return Err(AppError::Unavailable(format!(
+                    "{provider} sent back no text for this section; nothing was changed."
+                )));
+            }
+            let drafted = format!("## {}\n\n{body}\n", section.heading());
+            let content = replace_section(&current.content, section, &drafted);
+            check_size(&content)?;
+            let row = self.db.save_document(
+                issue,
+                kind,
+                &current.title,
+                &content,
+                SaveReason::Redrafted,
+                Some(base_version),
+                self.clock.now(),
+            )?;
+            self.view(row)
+        })
     }
 
     fn version_content(

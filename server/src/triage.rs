@@ -438,6 +438,100 @@ impl TriageEngine {
     }
 }
 
+impl TriageEngine {
+    /// One request outside any conversation (a document section, say) to
+    /// the AI provider of the issue's newest conversation, else the default
+    /// provider:
+    /// every message through the gate, an `ai_send` audit entry carrying
+    /// `purpose` before it leaves, and the whole reply returned with the
+    /// provider's name. The built-in analyst writes no prose and is refused.
+    pub async fn ask_once(
+        self: Arc<Self>,
+        issue: IssueId,
+        system: String,
+        user: String,
+        purpose: serde_json::Value,
+    ) -> Result<(String, String), AppError> {
+        let engine = self.clone();
+        let (row, accepted) = tokio::task::spawn_blocking(move || {
+            let chosen = engine
+                .db
+                .latest_conversation(issue)?
+                .and_then(|c| c.provider_id)
+                .and_then(|id| engine.db.provider(id).ok())
+                .filter(|row| row.settings.kind != ProviderKind::Builtin);
+            let row = match chosen {
+                Some(row) => row,
+                None => engine.default_provider()?,
+            };
+            Ok::<_, AppError>((row, engine.accepted(issue)?))
+        })
+        .await
+        .map_err(internal)??;
+        if row.settings.kind == ProviderKind::Builtin {
+            return Err(AppError::BadRequest(
+                "The built-in analyst does not write prose: use “Redraft from data”, or choose \
+                 an AI provider for this issue's triage or as the default in Settings → AI \
+                 providers."
+                    .to_owned(),
+            ));
+        }
+        let request = ChatRequest {
+            model: row.settings.model.clone(),
+            messages: vec![
+                ChatMessage::new(Role::System, system),
+                ChatMessage::new(Role::User, user),
+            ],
+            tools: Vec::new(),
+            temperature: None,
+            max_tokens: Some(2_048),
+        };
+        self.gate(&request.messages[0].content, &accepted, "the instructions")?;
+        self.gate(&request.messages[1].content, &accepted, "the document")?;
+        let payload = serde_json::to_vec(&request).map_err(internal)?;
+        let mut details = json!({
+            "provider": row.settings.kind.as_str(),
+            "provider_id": row.settings.id.to_string(),
+            "base_url": row.settings.base_url,
+            "model": request.model,
+            "payload_sha256": sha256_hex(&payload),
+            "payload_bytes": payload.len(),
+            "log_files": [],
+        });
+        if let (Some(d), Some(p)) = (details.as_object_mut(), purpose.as_object()) {
+            d.extend(p.clone());
+        }
+        self.db.audit(
+            &NewAuditEntry {
+                action: AuditAction::AiSend,
+                entity_type: "issue",
+                entity_id: issue.to_string(),
+                details,
+            },
+            self.clock.now(),
+        )?;
+        let provider = self.make_provider(&row)?;
+        let text = Mutex::new(String::new());
+        let (reply, _, error) = stream_reply(provider.as_ref(), request, &text).await;
+        match error {
+            Some(e) => Err(AppError::Unavailable(e)),
+            None => Ok((reply, row.settings.name)),
+        }
+    }
+}
+
+impl crate::documents::SectionDrafter for Triages {
+    fn draft(
+        &self,
+        issue: IssueId,
+        system: String,
+        user: String,
+        purpose: serde_json::Value,
+    ) -> BoxFuture<'_, Result<(String, String), AppError>> {
+        Box::pin(self.0.clone().ask_once(issue, system, user, purpose))
+    }
+}
+
 struct Prepared {
     provider_row: ProviderRow,
     triage: Triage,

@@ -454,3 +454,132 @@ async fn the_cli_exports_a_post_mortem_to_a_file() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("choose markdown, pdf or docx"));
 }
+
+fn sse_chunk(content: &str) -> String {
+    format!(
+        "data: {}\n\n",
+        serde_json::json!({"choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]})
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_section_drafted_by_the_ai_provider_passes_the_gate_and_is_audited() {
+    use fake_llm::{FakeServer, Reply};
+    let h = harness();
+    finished_triage(&h).await;
+    let issue = h.issue;
+    let doc = run(&h, move |d| d.generate(issue, DocumentKind::PostMortem))
+        .await
+        .expect("drafted");
+
+    // With only the built-in analyst there is no one to ask.
+    let refused = docs(&h)
+        .ai_redraft_section(
+            issue,
+            DocumentKind::PostMortem,
+            SectionKind::Impact,
+            doc.version,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(AppError::BadRequest(ref m)) if m.contains("built-in analyst")),
+        "{refused:?}"
+    );
+
+    let first = sse_chunk("```markdown\n## Impact\n\nLogins from [IPV4_1] were locked out");
+    let second = sse_chunk(" for 40 minutes.\n```");
+    let fake = FakeServer::start(vec![Reply::sse(&[
+        first.as_str(),
+        second.as_str(),
+        "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: [DONE]\n\n",
+    ])])
+    .await;
+    let triage = h.services.triage.clone();
+    let provider = triage
+        .save_provider(
+            None,
+            tftsr_core::ai::ProviderDraft {
+                name: "Local vLLM".into(),
+                kind: "openai".into(),
+                base_url: fake.url("/v1"),
+                model: "qwen2.5-7b".into(),
+                api_key: Some("sk-docs-test-4242".into()),
+                context_tokens: String::new(),
+            },
+        )
+        .expect("saved")
+        .id;
+    triage.make_default(provider).expect("default");
+
+    let drafted = docs(&h)
+        .ai_redraft_section(
+            issue,
+            DocumentKind::PostMortem,
+            SectionKind::Impact,
+            doc.version,
+        )
+        .await
+        .expect("drafted by the model");
+    assert!(
+        drafted.content.contains(
+            "## Impact\n\nLogins from [IPV4_1] were locked out for 40 minutes.\n\n## Detection"
+        ),
+        "{}",
+        drafted.content
+    );
+    // The rest is as it was.
+    let after_impact =
+        |text: &str| text[text.find("## Detection").expect("detection")..].to_owned();
+    assert_eq!(after_impact(&drafted.content), after_impact(&doc.content));
+    assert_eq!(drafted.versions[0].reason, "redrafted");
+
+    let sent = fake.request(0);
+    assert_eq!(
+        sent.header("authorization"),
+        Some("Bearer sk-docs-test-4242")
+    );
+    let body = sent.body().to_string();
+    assert!(body.contains("Section to write: Impact"), "{body}");
+    assert!(body.contains("Password logins were open to the internet."));
+    for ip in ["108.46.160.153", "132.157.90.2", "142.172.177.164"] {
+        assert!(!body.contains(ip), "{ip} was sent");
+    }
+    let audit = h.t.db.recent_audit(100).expect("audit");
+    let send = audit
+        .iter()
+        .find(|a| a.action == "ai_send" && a.details["purpose"] == "document_section")
+        .expect("the send is audited");
+    assert_eq!(send.details["section"], "impact");
+    assert_eq!(send.details["model"], "qwen2.5-7b");
+    assert!(
+        !serde_json::to_string(&audit)
+            .expect("json")
+            .contains("sk-docs-test")
+    );
+
+    // An unreviewed address typed into the document blocks the next send.
+    let text = format!(
+        "{}\nAsk maria.kovacs@acme-corp.io for access.\n",
+        drafted.content
+    );
+    let version = run(&h, move |d| {
+        d.save(issue, DocumentKind::PostMortem, text, drafted.version)
+    })
+    .await
+    .expect("saved")
+    .version;
+    let blocked = docs(&h)
+        .ai_redraft_section(
+            issue,
+            DocumentKind::PostMortem,
+            SectionKind::Summary,
+            version,
+        )
+        .await;
+    assert!(
+        matches!(blocked, Err(AppError::Conflict(ref m)) if m.contains("EMAIL") && !m.contains("maria")),
+        "{blocked:?}"
+    );
+    assert_eq!(fake.requests().len(), 1, "nothing more was sent");
+}

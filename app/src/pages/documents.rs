@@ -13,8 +13,8 @@ use tftsr_core::doc::{DocumentKind, render_html};
 
 use crate::AppError;
 use crate::api::documents::{
-    GenerateDocument, RedraftSection, RestoreVersion, SaveDocument, document_version, get_document,
-    save_document,
+    AiRedraftSection, GenerateDocument, RedraftSection, RestoreVersion, SaveDocument,
+    document_version, get_document, save_document,
 };
 use crate::components::logs::later;
 use crate::components::states::{ErrorBox, Loading};
@@ -28,6 +28,7 @@ struct Actions {
     generate: ServerAction<GenerateDocument>,
     save: ServerAction<SaveDocument>,
     redraft: ServerAction<RedraftSection>,
+    ai: ServerAction<AiRedraftSection>,
     restore: ServerAction<RestoreVersion>,
 }
 
@@ -64,6 +65,7 @@ pub fn DocumentPage() -> impl IntoView {
         generate: ServerAction::new(),
         save: ServerAction::new(),
         redraft: ServerAction::new(),
+        ai: ServerAction::new(),
         restore: ServerAction::new(),
     };
     let document = Resource::new(
@@ -73,6 +75,7 @@ pub fn DocumentPage() -> impl IntoView {
                 kind.get(),
                 actions.generate.version().get()
                     + actions.redraft.version().get()
+                    + actions.ai.version().get()
                     + actions.restore.version().get()
                     + actions.save.version().get(),
             )
@@ -83,6 +86,7 @@ pub fn DocumentPage() -> impl IntoView {
         [
             actions.generate.value().get().and_then(Result::err),
             actions.redraft.value().get().and_then(Result::err),
+            actions.ai.value().get().and_then(Result::err),
             actions.restore.value().get().and_then(Result::err),
             actions.save.value().get().and_then(Result::err),
         ]
@@ -193,6 +197,7 @@ fn Editor(doc: DocumentView, actions: Actions) -> impl IntoView {
     let kind_str = kind.as_str().to_owned();
     let (id_a, id_b, id_c) = (issue_id.clone(), issue_id.clone(), issue_id.clone());
     let (kind_a, kind_b) = (kind_str.clone(), kind_str.clone());
+    let (id_d, kind_d) = (issue_id.clone(), kind_str.clone());
     view! {
         <header class="page-header">
             <p class="breadcrumb"><a href=format!("/issues/{issue_id}")>{format!("← {issue_title}")}</a></p>
@@ -216,6 +221,20 @@ fn Editor(doc: DocumentView, actions: Actions) -> impl IntoView {
                     </select>
                 </label>
                 <button type="submit" class="button" data-testid="redraft" title="Replace this section with a fresh draft from the issue's data; the rest stays as you wrote it">"Redraft from data"</button>
+            </ActionForm>
+            <ActionForm action=actions.ai attr:class="inline-form">
+                <input type="hidden" name="issue_id" value=id_d />
+                <input type="hidden" name="kind" value=kind_d />
+                <input type="hidden" name="base_version" value=move || base.get() />
+                <label>"Section "
+                    <select name="section" data-testid="ai-section">
+                        {kind.sections().iter().map(|s| view! { <option value=s.as_str()>{s.heading()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit" class="button" data-testid="ai-draft" disabled=move || actions.ai.pending().get()
+                    title="Ask the issue's AI provider to write this section from the document; the document passes the PII check first and the send is audited">
+                    {move || if actions.ai.pending().get() { "Drafting…" } else { "Draft with AI" }}
+                </button>
             </ActionForm>
         </div>
         <ActionForm action=actions.save attr:class="doc-editor">

@@ -2,7 +2,10 @@
 //! one `## Section` with a fresh draft while leaving the rest of what the
 //! engineer wrote alone.
 
-use super::template::SectionKind;
+use super::template::{DocumentKind, SectionKind};
+
+/// The most of the document sent along when a model drafts a section.
+pub const AI_CONTEXT_MAX_CHARS: usize = 24_000;
 
 /// Whether `line` opens or closes a fenced code block, and with which fence.
 fn fence(line: &str) -> Option<&str> {
@@ -100,6 +103,109 @@ pub fn replace_section(markdown: &str, section: SectionKind, replacement: &str) 
     out
 }
 
+/// What a section should say, for a model drafting it.
+pub fn guidance(section: SectionKind) -> &'static str {
+    match section {
+        SectionKind::Summary => {
+            "Two to four sentences: what happened, when, how it was detected and fixed, and the root cause in plain words."
+        }
+        SectionKind::Impact => {
+            "Who and what was affected, for how long and how badly (users, requests, data); say what is not known."
+        }
+        SectionKind::Detection => {
+            "How the incident was noticed (alert, user report, log review), when, and how detection could be faster."
+        }
+        SectionKind::Timeline => {
+            "A Markdown table with columns Time (UTC), Event, Details, in time order, from the timeline and the evidence."
+        }
+        SectionKind::RootCause => {
+            "The root cause in one or two paragraphs, grounded in the 5 Whys."
+        }
+        SectionKind::FiveWhys => {
+            "A Markdown table with columns #, Why?, Answer, Evidence, one row per why, from the 5 Whys given."
+        }
+        SectionKind::Evidence => {
+            "The log lines that support the root cause, as `text` code blocks with file and line, and one sentence on what each shows."
+        }
+        SectionKind::ContributingFactors => {
+            "A bullet list of conditions that made the incident possible or worse, beyond the root cause."
+        }
+        SectionKind::Resolution => {
+            "What was done to restore service and to fix the cause, in order."
+        }
+        SectionKind::ActionItems => {
+            "A Markdown table with columns Item, Owner, Due, Status; keep the action items given and add none that are not supported by the document."
+        }
+        SectionKind::LessonsLearned => {
+            "A short bullet list: what went well, what went badly, where we got lucky."
+        }
+    }
+}
+
+/// The system and user messages asking a model to draft one section of
+/// `document`. The document is cut to [`AI_CONTEXT_MAX_CHARS`] characters.
+pub fn ai_prompt(kind: DocumentKind, section: SectionKind, document: &str) -> (String, String) {
+    let system = format!(
+        "You are an experienced site reliability engineer writing the \"{}\" section of an \
+         incident {}. Use only the facts in the document you are given; where something is \
+         not known, say so instead of inventing it. Values in square brackets such as \
+         [IPV4_1] or [EMAIL_2] are redacted placeholders: keep them exactly as they are. \
+         Reply with the section's body in Markdown only: no heading, no preamble, no \
+         closing remarks.",
+        section.heading(),
+        kind.label().to_lowercase()
+    );
+    let mut context: String = document.chars().take(AI_CONTEXT_MAX_CHARS).collect();
+    if context.len() < document.len() {
+        context.push_str("\n\n[The rest of the document was left out.]");
+    }
+    let user = format!(
+        "Section to write: {}\nWhat it should contain: {}\n\nThe document so far:\n\n{}",
+        section.heading(),
+        guidance(section),
+        context
+    );
+    (system, user)
+}
+
+/// A model's reply made into a section body: a surrounding ```markdown
+/// fence and a leading heading naming the section are dropped.
+pub fn clean_ai_section(reply: &str, section: SectionKind) -> String {
+    let mut text = reply.trim();
+    if let Some(rest) = text.strip_prefix("```") {
+        let rest = rest.split_once('\n').map_or("", |(_, body)| body);
+        text = rest.trim_end().strip_suffix("```").unwrap_or(rest).trim();
+    }
+    let mut lines = text.lines().peekable();
+    while let Some(first) = lines.peek() {
+        let heading_text = first.trim_start_matches('#').trim();
+        let is_heading = first.starts_with('#');
+        if first.trim().is_empty()
+            || (is_heading && heading_text.eq_ignore_ascii_case(section.heading()))
+        {
+            lines.next();
+        } else {
+            break;
+        }
+    }
+    let body = lines.collect::<Vec<_>>().join("\n");
+    // A `#` or `##` heading in the body would end the section: demote it.
+    let mut out = String::with_capacity(body.len());
+    for (line, outside) in lines_outside_code(&body) {
+        match (outside, heading(line, 1).or_else(|| heading(line, 2))) {
+            (true, Some(text)) => {
+                out.push_str("### ");
+                out.push_str(text);
+                if line.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out.trim().to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,6 +262,41 @@ mod tests {
             replace_section("", SectionKind::Summary, "## Summary\n\ny\n"),
             "## Summary\n\ny\n"
         );
+    }
+
+    #[test]
+    fn the_ai_prompt_names_the_section_and_carries_the_document() {
+        let (system, user) = ai_prompt(DocumentKind::PostMortem, SectionKind::Impact, DOC);
+        assert!(system.contains("\"Impact\" section of an incident post-mortem"));
+        assert!(system.contains("[IPV4_1]"));
+        assert!(user.starts_with("Section to write: Impact\n"));
+        assert!(user.ends_with(DOC));
+        let long = "é".repeat(AI_CONTEXT_MAX_CHARS + 10);
+        let (_, user) = ai_prompt(DocumentKind::Rca, SectionKind::Summary, &long);
+        assert!(user.ends_with("[The rest of the document was left out.]"));
+        assert_eq!(user.matches('é').count(), AI_CONTEXT_MAX_CHARS);
+    }
+
+    #[test]
+    fn ai_replies_lose_their_fence_and_repeated_heading() {
+        let s = SectionKind::Impact;
+        assert_eq!(
+            clean_ai_section("```markdown\n## Impact\n\nUsers saw 502s.\n```\n", s),
+            "Users saw 502s."
+        );
+        assert_eq!(
+            clean_ai_section("\n# impact\nA.\n\n## Details\nB.", s),
+            "A.\n\n### Details\nB."
+        );
+        assert_eq!(
+            clean_ai_section(
+                "Steps:\n\n```sh\n# keep this comment\n```\n# Big heading\n",
+                s
+            ),
+            "Steps:\n\n```sh\n# keep this comment\n```\n### Big heading"
+        );
+        assert_eq!(clean_ai_section("No heading here.", s), "No heading here.");
+        assert_eq!(clean_ai_section("## Impact\n", s), "");
     }
 
     #[test]

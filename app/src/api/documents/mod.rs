@@ -75,6 +75,24 @@ pub async fn redraft_section(
     .await
 }
 
+/// Has the issue's AI provider draft one section, through the PII gate.
+#[server(prefix = "/api", endpoint = "ai_redraft_section")]
+pub async fn ai_redraft_section(
+    issue_id: String,
+    kind: String,
+    section: String,
+    base_version: i64,
+) -> Result<DocumentView, AppError> {
+    let issue = super::parse_id(&issue_id)?;
+    let kind = self::kind(&kind)?;
+    let section = tftsr_core::doc::SectionKind::parse(section.trim())
+        .ok_or_else(|| AppError::BadRequest("Pick a section to draft.".into()))?;
+    crate::services::services()?
+        .documents
+        .ai_redraft_section(issue, kind, section, base_version)
+        .await
+}
+
 #[server(prefix = "/api", endpoint = "document_version")]
 pub async fn document_version(
     issue_id: String,
