@@ -75,7 +75,12 @@ impl ExportDoc {
         }
         let slug = slug.trim_end_matches('-');
         let kind = self.meta.kind.as_str().replace('_', "-");
-        let label = self.meta.kind.label().to_ascii_lowercase().replace(' ', "-");
+        let label = self
+            .meta
+            .kind
+            .label()
+            .to_ascii_lowercase()
+            .replace(' ', "-");
         let date = self.meta.generated_at.date();
         if slug.is_empty() {
             format!("{kind}-{date}.{}", format.extension())
