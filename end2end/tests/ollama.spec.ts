@@ -139,6 +139,6 @@ test("the Ollama page explains what to do when Ollama is not running", async ({ 
   if (await picker.count()) {
     await picker.selectOption({ index: 0 });
   }
-  await expect(page.getByTestId("ollama-error")).toContainText("Is Ollama running");
+  await expect(page.getByTestId("ollama-error")).toContainText("is it running?");
   await expect(page.getByTestId("ollama-error")).toContainText("ollama serve");
 });

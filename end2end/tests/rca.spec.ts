@@ -1,3 +1,4 @@
+// Named to run after issues.spec.ts, whose first test needs an empty install.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { expect, test, type Page } from "@playwright/test";

@@ -66,7 +66,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn app_error(e: ProviderError) -> AppError {
     let hint = match e.kind {
         ProviderErrorKind::Unreachable | ProviderErrorKind::Timeout => {
-            " Is Ollama running (`ollama serve`) and is the base URL right?"
+            " Start Ollama with `ollama serve`."
         }
         ProviderErrorKind::Auth => " Check the key of the Ollama provider in Settings.",
         _ => "",

@@ -353,7 +353,8 @@ async fn a_dead_server_and_a_wrong_provider_give_clear_errors() {
     let server = ollama_provider(&h, &url, None);
     let e = ollama.models(Some(server)).await.expect_err("unreachable");
     assert!(matches!(e, AppError::Unavailable(_)), "{e:?}");
-    assert!(e.to_string().contains("Is Ollama running"), "{e}");
+    assert!(e.to_string().contains("is it running?"), "{e}");
+    assert!(e.to_string().contains("ollama serve"), "{e}");
 
     let o = ollama.clone();
     let bad = tokio::task::spawn_blocking(move || o.pull(Some(server), "  ".into()))

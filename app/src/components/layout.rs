@@ -38,7 +38,6 @@ fn Sidebar() -> impl IntoView {
             </ul>
             <p class="nav-heading">"Coming"</p>
             <ul class="nav nav-coming">
-                <li><span aria-disabled="true">"Documents"</span></li>
                 <li><span aria-disabled="true">"Integrations"</span></li>
             </ul>
             <ThemeToggle />

@@ -215,7 +215,7 @@ fn Editor(doc: DocumentView, actions: Actions) -> impl IntoView {
                 <input type="hidden" name="issue_id" value=id_a />
                 <input type="hidden" name="kind" value=kind_a />
                 <input type="hidden" name="base_version" value=move || base.get() />
-                <label>"Section "
+                <label>"Section to redraft "
                     <select name="section" data-testid="redraft-section">
                         {kind.sections().iter().map(|s| view! { <option value=s.as_str()>{s.heading()}</option> }).collect_view()}
                     </select>
@@ -226,7 +226,7 @@ fn Editor(doc: DocumentView, actions: Actions) -> impl IntoView {
                 <input type="hidden" name="issue_id" value=id_d />
                 <input type="hidden" name="kind" value=kind_d />
                 <input type="hidden" name="base_version" value=move || base.get() />
-                <label>"Section "
+                <label>"Section for the AI "
                     <select name="section" data-testid="ai-section">
                         {kind.sections().iter().map(|s| view! { <option value=s.as_str()>{s.heading()}</option> }).collect_view()}
                     </select>

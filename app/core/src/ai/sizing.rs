@@ -368,9 +368,9 @@ pub fn recommend(hw: &Hardware, context_tokens: u32) -> Vec<Recommendation> {
                 (_, Some(ram)) => (
                     Fit::TooBig,
                     format!(
-                        "Needs about {}; this machine can spare {}.",
-                        format_bytes(need),
-                        format_bytes(ram + vram)
+                        "Needs about {:.1} GiB; this machine can spare {:.1} GiB.",
+                        need as f64 / GIB as f64,
+                        (ram + vram) as f64 / GIB as f64
                     ),
                 ),
                 (_, None) => (
@@ -578,7 +578,11 @@ mod tests {
         );
         assert_eq!(recommended(&recs), Some("7-8B"));
         assert!(recs[3].reason.contains("slow"), "{}", recs[3].reason);
-        assert!(recs[5].reason.contains("can spare"), "{}", recs[5].reason);
+        assert!(
+            recs[5].reason.contains("can spare 13.0 GiB"),
+            "{}",
+            recs[5].reason
+        );
     }
 
     #[test]
