@@ -14,6 +14,7 @@ pub mod documents;
 pub mod export;
 pub mod hardware;
 pub mod logs;
+pub mod mcp;
 pub mod ollama;
 pub mod providers;
 pub mod scan_cli;

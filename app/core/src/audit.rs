@@ -32,6 +32,12 @@ pub enum AuditAction {
     DocumentExported,
     ActionItemSaved,
     ActionItemDeleted,
+    /// An MCP server was added or edited.
+    McpServerSaved,
+    McpServerDeleted,
+    /// A tool on an MCP server is about to be called (written before the
+    /// call: server, tool and the SHA-256 of the arguments).
+    McpToolCalled,
 }
 
 impl AuditAction {
@@ -53,6 +59,9 @@ impl AuditAction {
             Self::DocumentExported => "document_exported",
             Self::ActionItemSaved => "action_item_saved",
             Self::ActionItemDeleted => "action_item_deleted",
+            Self::McpServerSaved => "mcp_server_saved",
+            Self::McpServerDeleted => "mcp_server_deleted",
+            Self::McpToolCalled => "mcp_tool_called",
         }
     }
 }

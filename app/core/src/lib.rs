@@ -18,6 +18,7 @@ pub mod audit;
 pub mod doc;
 pub mod issue;
 pub mod logs;
+pub mod mcp;
 pub mod pii;
 pub mod ports;
 pub mod query;

@@ -32,6 +32,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_documents",
         sql: include_str!("../../../migrations/0004_documents.sql"),
     },
+    Migration {
+        name: "0005_mcp",
+        sql: include_str!("../../../migrations/0005_mcp.sql"),
+    },
 ];
 
 impl Migration {

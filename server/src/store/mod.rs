@@ -16,6 +16,7 @@ pub mod docs;
 pub mod issues;
 pub mod key;
 pub mod logs;
+pub mod mcp;
 pub mod migrate;
 
 use std::path::{Path, PathBuf};
