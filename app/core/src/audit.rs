@@ -38,6 +38,8 @@ pub enum AuditAction {
     /// A tool on an MCP server is about to be called (written before the
     /// call: server, tool and the SHA-256 of the arguments).
     McpToolCalled,
+    /// A resource of an MCP server is about to be read (server and URI).
+    McpResourceRead,
 }
 
 impl AuditAction {
@@ -62,6 +64,7 @@ impl AuditAction {
             Self::McpServerSaved => "mcp_server_saved",
             Self::McpServerDeleted => "mcp_server_deleted",
             Self::McpToolCalled => "mcp_tool_called",
+            Self::McpResourceRead => "mcp_resource_read",
         }
     }
 }

@@ -34,6 +34,10 @@ pub enum TimelineEventKind {
     ActionItemAdded,
     /// An action item's status changed.
     ActionItemUpdated,
+    /// A tool on an MCP server was called (by the assistant or by hand).
+    McpToolCalled,
+    /// A resource of an MCP server was read.
+    McpResourceRead,
 }
 
 impl TimelineEventKind {
@@ -51,6 +55,8 @@ impl TimelineEventKind {
             Self::DocumentExported => "document_exported",
             Self::ActionItemAdded => "action_item_added",
             Self::ActionItemUpdated => "action_item_updated",
+            Self::McpToolCalled => "mcp_tool_called",
+            Self::McpResourceRead => "mcp_resource_read",
         }
     }
 
@@ -68,6 +74,8 @@ impl TimelineEventKind {
             "document_exported" => Some(Self::DocumentExported),
             "action_item_added" => Some(Self::ActionItemAdded),
             "action_item_updated" => Some(Self::ActionItemUpdated),
+            "mcp_tool_called" => Some(Self::McpToolCalled),
+            "mcp_resource_read" => Some(Self::McpResourceRead),
             _ => None,
         }
     }
@@ -86,6 +94,8 @@ impl TimelineEventKind {
             Self::DocumentExported => "Document exported",
             Self::ActionItemAdded => "Action item added",
             Self::ActionItemUpdated => "Action item updated",
+            Self::McpToolCalled => "MCP tool called",
+            Self::McpResourceRead => "MCP resource read",
         }
     }
 }

@@ -101,6 +101,37 @@ pub fn check_clean_to_send(
     }
 }
 
+/// Text coming *in* from outside (an MCP tool's result, a resource) made
+/// safe to show the model: every finding that is not already a placeholder
+/// and not an accepted value is replaced by the issue's pseudonym for it
+/// (assigning new numbers in `map`, so the same host is the same
+/// placeholder in the logs and in tool results). Returns the text and how
+/// many findings were replaced; the result always passes
+/// [`check_clean_to_send`] with the same scanner and accepted values.
+pub fn redact_unreviewed(
+    text: &str,
+    scanner: &PiiScanner,
+    accepted: &AcceptedValues,
+    map: &mut crate::pii::PseudonymMap,
+) -> (String, usize) {
+    let placeholders = placeholder_ranges(text);
+    let spans: Vec<_> = scanner
+        .scan(text)
+        .into_iter()
+        .filter(|span| {
+            span.value(text).is_some_and(|value| {
+                !covered_by_placeholders(text, span.start, span.end, &placeholders)
+                    && !accepted.contains(span.kind, value)
+            })
+        })
+        .collect();
+    let count = spans.len();
+    if count == 0 {
+        return (text.to_owned(), 0);
+    }
+    (crate::pii::redact(text, &spans, map), count)
+}
+
 /// The byte ranges of redaction placeholders (`[IPV4_1]`) in `text`.
 fn placeholder_ranges(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -191,6 +222,31 @@ mod tests {
         let message = err.to_string();
         assert!(!message.contains("alice") && !message.contains("hunter2x"));
         assert!(message.contains("EMAIL"));
+    }
+
+    #[test]
+    fn incoming_text_is_redacted_with_the_issue_pseudonyms() {
+        let scanner = PiiScanner::with_defaults().expect("defaults compile");
+        let mut map = PseudonymMap::new();
+        // The logs already made 203.0.113.9 the first address.
+        let first = map.placeholder_for(PiiType::Ipv4, "203.0.113.9");
+        let mut accepted = AcceptedValues::new();
+        accepted.insert(PiiType::Ipv4, "10.0.0.1");
+        let text = "db 203.0.113.9 down; paged bob@example.org; gw 10.0.0.1; \
+                    earlier [IPV4_1] and 198.51.100.7";
+        let (out, n) = redact_unreviewed(text, &scanner, &accepted, &mut map);
+        assert_eq!(n, 3, "{out}");
+        assert!(out.contains(&format!("db {first} down")), "{out}");
+        assert!(!out.contains("bob@example.org") && !out.contains("198.51.100.7"));
+        assert!(out.contains("10.0.0.1"), "accepted values stay: {out}");
+        assert!(
+            out.contains("[IPV4_2]"),
+            "a new address gets the next number: {out}"
+        );
+        check_clean_to_send(&out, &scanner, &accepted).expect("redacted text is clean");
+        // Idempotent: the output has nothing left to replace.
+        let (again, m) = redact_unreviewed(&out, &scanner, &accepted, &mut map);
+        assert_eq!((again.as_str(), m), (out.as_str(), 0));
     }
 
     #[test]

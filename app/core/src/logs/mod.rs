@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::{IssueId, Timestamp};
 
 pub use decode::{BinaryKind, Sniffed, TextDecoder, TextEncoding, sniff};
-pub use gate::{AcceptedValues, NotClean, check_clean_to_send};
+pub use gate::{AcceptedValues, NotClean, check_clean_to_send, redact_unreviewed};
 pub use name::display_name;
 pub use pages::{LineCounter, PageBreaker, PageInfo};
 pub use review::{

@@ -8,10 +8,15 @@
 //! The server crate owns the processes and sockets (`server/src/mcp/`); this
 //! module never does IO, so the browser validates with the same code.
 
+mod call;
 mod form;
 mod server;
 mod tool;
 
+pub use call::{
+    McpCall, McpCallKind, McpCallOrigin, McpCallStatus, RESULT_MAX, failure_for_model,
+    truncate_result,
+};
 pub use form::{FieldKind, FormField, ToolForm, option_text};
 pub use server::{
     ARG_MAX, ARGS_MAX, COMMAND_MAX, DiscoveryStatus, ENV_MAX, ENV_NAME_MAX, ENV_VALUE_MAX,
