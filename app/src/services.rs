@@ -12,12 +12,13 @@ use tftsr_core::{IssueId, IssueTracker, StoreError};
 
 use crate::AppError;
 use crate::wire::{
-    DocumentView, DocumentsView, EncryptionStatus, ExportedFile, HardwareReport, OllamaServer,
-    OpenActionItem, PageAt, ProviderTest, PullState, SavedDocument, TriageView,
+    DocumentView, DocumentsView, EncryptionStatus, ExportedFile, HardwareReport, McpServerDetails,
+    OllamaServer, OpenActionItem, PageAt, ProviderTest, PullState, SavedDocument, TriageView,
 };
 use tftsr_core::ai::{BoxFuture, ModelInfo, ProviderDraft, ProviderId, ProviderSettings};
 use tftsr_core::doc::export::ExportFormat;
 use tftsr_core::doc::{ActionItem, ActionItemDraft, DocumentKind, SectionKind};
+use tftsr_core::mcp::{McpCall, McpServerDraft, McpServerId, McpServerSettings};
 
 /// Facts about the local installation that only the server knows.
 pub trait SystemInfo: Send + Sync {
@@ -196,6 +197,56 @@ pub struct Services {
     pub triage: Arc<dyn TriageService>,
     pub ollama: Arc<dyn OllamaService>,
     pub documents: Arc<dyn DocumentService>,
+    pub mcp: Arc<dyn McpService>,
+}
+
+/// MCP servers (Settings → MCP servers) and what the engineer does with
+/// them during a triage: run a tool by hand, read a resource, confirm a
+/// call the assistant asked for, attach a result as evidence. The
+/// assistant's own calls are made by the triage service.
+pub trait McpService: Send + Sync {
+    /// Every server with its status and counts; secrets only as hints.
+    fn servers(&self) -> BoxFuture<'_, Result<Vec<McpServerSettings>, AppError>>;
+    /// One server with the tools and resources of its last discovery.
+    fn server(&self, id: McpServerId) -> BoxFuture<'_, Result<McpServerDetails, AppError>>;
+    /// Adds (`id: None`) or edits a server; an enabled one is discovered
+    /// in the background afterwards.
+    fn save(
+        &self,
+        id: Option<McpServerId>,
+        draft: McpServerDraft,
+    ) -> BoxFuture<'_, Result<McpServerSettings, AppError>>;
+    fn set_enabled(
+        &self,
+        id: McpServerId,
+        enabled: bool,
+    ) -> BoxFuture<'_, Result<McpServerSettings, AppError>>;
+    fn delete(&self, id: McpServerId) -> BoxFuture<'_, Result<(), AppError>>;
+    /// Connects and lists tools and resources now; the outcome (also a
+    /// failure) is in the returned status.
+    fn discover(&self, id: McpServerId) -> BoxFuture<'_, Result<McpServerSettings, AppError>>;
+    /// The tools and resources a triage can use, by server.
+    fn toolbox(&self) -> BoxFuture<'_, Result<Vec<McpServerDetails>, AppError>>;
+    /// Runs a tool by hand for an issue with the values of the form built
+    /// from its schema (`(property, text)`; invalid values are field
+    /// errors), through the PII gate, audited, result redacted. A call that
+    /// failed is a call with its error.
+    fn run_tool(
+        &self,
+        issue: IssueId,
+        tool_key: String,
+        submitted: Vec<(String, String)>,
+    ) -> BoxFuture<'_, Result<McpCall, AppError>>;
+    fn read_resource(
+        &self,
+        issue: IssueId,
+        server: McpServerId,
+        uri: String,
+    ) -> BoxFuture<'_, Result<McpCall, AppError>>;
+    /// The engineer's yes or no to a call the assistant is waiting on.
+    fn decide(&self, issue: IssueId, call: String, run: bool) -> Result<(), AppError>;
+    /// The text a finished call of the issue adds to the conversation.
+    fn evidence(&self, issue: IssueId, call: String) -> Result<String, AppError>;
 }
 
 /// The nonce of the current response's Content-Security-Policy, put in the

@@ -146,6 +146,10 @@ pub struct TriageMessage {
     pub prompt_tokens: u32,
     pub completion_tokens: u32,
     pub created_at: tftsr_core::Timestamp,
+    /// The MCP calls this (assistant) message asked for, by id; see
+    /// [`TriageView::calls`].
+    #[serde(default)]
+    pub calls: Vec<String>,
 }
 
 /// A log file the conversation may use as evidence.
@@ -184,6 +188,10 @@ pub struct TriageView {
     pub pending: Option<String>,
     pub evidence: Vec<EvidenceFile>,
     pub providers: Vec<ProviderChoice>,
+    /// The MCP calls (the assistant's and the engineer's), oldest
+    /// first; results are redacted.
+    #[serde(default)]
+    pub calls: Vec<tftsr_core::mcp::McpCall>,
 }
 
 /// An issue's documents, action items and recent exports.
@@ -325,4 +333,12 @@ pub struct ProviderTest {
     pub message: String,
     pub models: Vec<String>,
     pub elapsed_ms: u64,
+}
+
+/// An MCP server with what its last discovery found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct McpServerDetails {
+    pub settings: tftsr_core::mcp::McpServerSettings,
+    pub tools: Vec<tftsr_core::mcp::McpTool>,
+    pub resources: Vec<tftsr_core::mcp::McpResource>,
 }

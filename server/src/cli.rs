@@ -128,6 +128,8 @@ fn access_token(db: &Database) -> Result<Secret, CliError> {
 pub struct AppParts {
     pub services: Services,
     pub logs: Arc<Logs>,
+    /// The MCP connections, to discover at start-up and close at shutdown.
+    pub mcp: Arc<crate::mcp::McpManager>,
 }
 
 /// The master key of the blob store, kept in the encrypted database and
@@ -171,6 +173,20 @@ pub fn services(
         runtime.clone(),
     )
     .map_err(|e| CliError::Setup(e.to_string()))?;
+    let mcp = Arc::new(
+        crate::mcp::McpManager::new(
+            db.clone(),
+            credentials.clone(),
+            clock.clone(),
+            crate::mcp::McpTimeouts::default(),
+        )
+        .map_err(|e| CliError::Setup(e.to_string()))?,
+    );
+    let tool_calls = Arc::new(
+        crate::mcp::ToolCalls::new(mcp.clone(), db.clone(), logs.clone(), clock.clone())
+            .map_err(|e| CliError::Setup(e.to_string()))?,
+    );
+    let engine = engine.with_tools(tool_calls.clone());
     let triages = Arc::new(Triages(Arc::new(engine)));
     let documents =
         Documents::new(db.clone(), logs.clone(), clock.clone()).with_drafter(triages.clone());
@@ -190,8 +206,10 @@ pub fn services(
             triage: triages,
             ollama: Arc::new(ollama),
             documents: Arc::new(documents),
+            mcp: Arc::new(crate::mcp::McpPanel::new(tool_calls)),
         },
         logs,
+        mcp,
     })
 }
 
@@ -215,6 +233,9 @@ async fn serve(data: &DataArgs, args: ServeArgs) -> Result<(), CliError> {
         Arc::new(Policy::new(local.port(), &args.allowed_hosts, token).with_max_upload(max_upload));
     let options = crate::web::leptos_options(&args.site_root.to_string_lossy(), local);
     let parts = services(db, key_source, &data.resolve_data_dir(), max_upload)?;
+    let mcp = parts.mcp.clone();
+    // In the background: the page is up before a slow server answers.
+    let discovery = mcp.spawn_startup_discovery();
     let app = crate::web::router(parts, options, policy.clone());
 
     let host = if local.ip().is_loopback() {
@@ -231,10 +252,14 @@ async fn serve(data: &DataArgs, args: ServeArgs) -> Result<(), CliError> {
     );
     tracing::info!(%local, "listening");
 
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(CliError::Serve)
+        .map_err(CliError::Serve);
+    // Stdio servers are child processes: end them with us.
+    discovery.abort();
+    mcp.shutdown().await;
+    served
 }
 
 async fn shutdown_signal() {

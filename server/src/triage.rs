@@ -24,9 +24,11 @@ use tftsr_app::wire::{EvidenceFile, ProviderChoice, ProviderTest, TriageMessage,
 use tftsr_core::ai::{
     BoxFuture, ChatEvent, ChatMessage, ChatProvider, ChatRequest, ProviderDraft, ProviderError,
     ProviderErrorKind, ProviderId, ProviderKind, ProviderSettings, Role, key_hint,
+    repair_tool_turns,
 };
 use tftsr_core::audit::{AuditAction, NewAuditEntry};
 use tftsr_core::logs::{AcceptedValues, LogState, check_clean_to_send};
+use tftsr_core::mcp::{McpCallOrigin, McpCallStatus, McpTool, failure_for_model};
 use tftsr_core::triage::{
     AnalystInput, DigestBuilder, FileDigest, LogDigest, PromptInput, Triage, analyst_reply,
     build_prompt, parse_reply,
@@ -35,6 +37,7 @@ use tftsr_core::{Clock, IssueId, IssueStore};
 
 use crate::credentials::Credentials;
 use crate::logs::Logs;
+use crate::mcp::{ToolCallRequest, ToolCalls};
 use crate::secret::Secret;
 use crate::store::Database;
 use crate::store::ai::{ConversationRow, MessageRow, NewMessage, ProviderRow};
@@ -45,6 +48,19 @@ pub const MESSAGE_MAX: usize = 20_000;
 pub const REPLY_MAX: usize = 256 * 1024;
 /// How long the no-JavaScript form waits for a reply.
 const WAIT_IDLE_MAX: Duration = Duration::from_secs(300);
+/// How many times one reply may go back to the model with tool results.
+pub const MAX_TOOL_ROUNDS: usize = 6;
+/// Tool calls of one model reply that are run; more are ignored.
+const MAX_CALLS_PER_REPLY: usize = 8;
+/// Tools offered to the model at most (providers limit the count, and
+/// every tool costs context).
+const MAX_TOOLS_OFFERED: usize = 64;
+/// Added to the system prompt when tools are offered.
+const TOOLS_NOTE: &str = "\n\nYou can call the tools offered to gather evidence (metrics, \
+    tickets, runbooks, logs) before answering. Tool results are redacted: values such as \
+    [IPV4_1] are placeholders, the same value always has the same placeholder, and tools \
+    receive placeholders as you write them. Tools that may change something run only if the \
+    engineer confirms. Call a tool only when its result would change your answer.";
 
 /// Makes a provider for a configured row (with its decrypted key). The
 /// server wires the HTTP providers in; tests may wire fakes.
@@ -67,6 +83,8 @@ pub struct TriageEngine {
     inflight: Mutex<HashMap<IssueId, InFlight>>,
     /// Digests of redacted copies, by the copy's blob hash.
     digests: Mutex<HashMap<String, Arc<FileDigest>>>,
+    /// MCP tool calls; `None` when the installation has no MCP manager.
+    tools: Option<Arc<ToolCalls>>,
 }
 
 fn internal(e: impl std::fmt::Display) -> AppError {
@@ -107,7 +125,18 @@ impl TriageEngine {
             runtime,
             inflight: Mutex::new(HashMap::new()),
             digests: Mutex::new(HashMap::new()),
+            tools: None,
         })
+    }
+
+    /// Lets the assistant call the tools of the MCP servers.
+    pub fn with_tools(mut self, tools: Arc<ToolCalls>) -> Self {
+        self.tools = Some(tools);
+        self
+    }
+
+    pub fn tools(&self) -> Option<&Arc<ToolCalls>> {
+        self.tools.as_ref()
     }
 
     fn lock_inflight(&self) -> std::sync::MutexGuard<'_, HashMap<IssueId, InFlight>> {
@@ -273,13 +302,38 @@ impl TriageEngine {
         usage: (u32, u32),
         error: Option<&str>,
     ) -> Result<(), AppError> {
+        self.store_message(
+            conversation,
+            Role::Assistant,
+            content,
+            json!([]),
+            label,
+            usage,
+            error,
+        )
+    }
+
+    /// Stores one message; `tool_calls` is the assistant's calls, or for a
+    /// tool message the call it answers (with the `mcp_call_id` of the
+    /// recorded call).
+    #[allow(clippy::too_many_arguments)]
+    fn store_message(
+        &self,
+        conversation: &ConversationRow,
+        role: Role,
+        content: &str,
+        tool_calls: serde_json::Value,
+        label: &str,
+        usage: (u32, u32),
+        error: Option<&str>,
+    ) -> Result<(), AppError> {
         self.db.insert_message(
             &conversation.id,
             &NewMessage {
                 id: uuid::Uuid::now_v7().to_string(),
-                role: Role::Assistant,
+                role,
                 content,
-                tool_calls: json!([]),
+                tool_calls,
                 provider_label: label,
                 prompt_tokens: usage.0,
                 completion_tokens: usage.1,
@@ -335,24 +389,97 @@ impl TriageEngine {
                 history: &history,
                 context_tokens: provider_row.settings.context_tokens,
             });
+            let offered = self.offered_tools().await;
+            let mut messages = built.messages;
+            if !offered.is_empty()
+                && let Some(system) = messages.first_mut()
+            {
+                system.content.push_str(TOOLS_NOTE);
+            }
             let request = ChatRequest {
                 model: provider_row.settings.model.clone(),
-                messages: built.messages,
-                tools: Vec::new(),
+                messages,
+                tools: offered.iter().map(McpTool::to_tool_spec).collect(),
                 // The provider's default: reasoning models refuse any other.
                 temperature: None,
                 max_tokens: Some(built.reply_tokens),
             };
-            // The gate: every byte of every message, as it will leave.
             let accepted = self.accepted(issue)?;
+            let done = self
+                .clone()
+                .converse(Turn {
+                    issue,
+                    conversation: &conversation,
+                    provider_row: &provider_row,
+                    request,
+                    offered: &offered,
+                    accepted: &accepted,
+                    files,
+                    text: &text,
+                })
+                .await?;
+            (done.text, done.usage, done.error)
+        };
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || {
+            engine.finish(&conversation, triage, &raw, &label, usage, error.as_deref())
+        })
+        .await
+        .map_err(internal)?
+    }
+
+    /// The MCP tools to offer the model: those of enabled, connected
+    /// servers. A failure to list them is logged and means no tools.
+    async fn offered_tools(&self) -> Vec<McpTool> {
+        let Some(tools) = &self.tools else {
+            return Vec::new();
+        };
+        match tools.manager().callable_tools().await {
+            Ok(list) => list.into_iter().take(MAX_TOOLS_OFFERED).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "MCP tools could not be listed; none offered");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Sends the request and, while the model asks for tools, runs them and
+    /// sends again with the results, at most [`MAX_TOOL_ROUNDS`] times
+    /// (the last round offers no tools, so the model must answer). Every
+    /// round passes the gate and writes its `ai_send` entry first. The
+    /// assistant's messages that asked for tools and the tool results are
+    /// stored as they happen; the final reply is returned for the caller
+    /// to parse and store.
+    async fn converse(self: Arc<Self>, turn: Turn<'_>) -> Result<Streamed, AppError> {
+        let Turn {
+            issue,
+            conversation,
+            provider_row,
+            mut request,
+            offered,
+            accepted,
+            files,
+            text,
+        } = turn;
+        let label = provider_row.settings.name.clone();
+        let mut usage = (0u32, 0u32);
+        for round in 0..=MAX_TOOL_ROUNDS {
+            if round == MAX_TOOL_ROUNDS {
+                request.tools.clear();
+            }
+            // The gate: every byte of every message, as it will leave.
             for message in &request.messages {
                 let what = match message.role {
                     Role::System => "the system prompt",
                     Role::User => "the issue, the evidence or your messages",
-                    _ => "an earlier reply",
+                    Role::Tool => "a tool result",
+                    Role::Assistant => "an earlier reply",
                 };
-                if let Err(e) = self.gate(&message.content, &accepted, what) {
-                    self.store_reply(&conversation, "", &label, (0, 0), Some(&e.to_string()))?;
+                // The arguments of the model's own tool calls go back to
+                // the provider that wrote them; where they go to an MCP
+                // server, `ToolCalls` gates them.
+                if let Err(e) = self.gate(&message.content, accepted, what) {
+                    self.store_reply(conversation, "", &label, usage, Some(&e.to_string()))?;
                     return Err(e);
                 }
             }
@@ -371,19 +498,110 @@ impl TriageEngine {
                         "payload_bytes": payload.len(),
                         "log_files": files,
                         "conversation_id": conversation.id,
+                        "tools_offered": request.tools.len(),
+                        "round": round,
                     }),
                 },
                 self.clock.now(),
             )?;
-            let provider = self.make_provider(&provider_row)?;
-            stream_reply(provider.as_ref(), request, &text).await
+            let provider = self.make_provider(provider_row)?;
+            let mut done = stream_reply(provider.as_ref(), request.clone(), text).await;
+            usage.0 = usage.0.saturating_add(done.usage.0);
+            usage.1 = usage.1.saturating_add(done.usage.1);
+            done.usage = usage;
+            let Some(tools) = self.tools.clone() else {
+                return Ok(done);
+            };
+            if done.error.is_some() || done.calls.is_empty() || request.tools.is_empty() {
+                return Ok(done);
+            }
+
+            // The model asked for tools: keep what it said, run them, go on.
+            let calls = std::mem::take(&mut done.calls);
+            self.store_message(
+                conversation,
+                Role::Assistant,
+                &done.text,
+                serde_json::to_value(&calls).map_err(internal)?,
+                &label,
+                done.usage,
+                None,
+            )?;
+            text.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            let mut asked = ChatMessage::assistant(done.text);
+            asked.tool_calls = calls.clone();
+            request.messages.push(asked);
+            for call in calls {
+                let (content, mcp_call_id) = self
+                    .run_model_call(&tools, issue, conversation, offered, &call)
+                    .await?;
+                let mut answered = serde_json::to_value(&call).map_err(internal)?;
+                if let (Some(id), Some(obj)) = (mcp_call_id, answered.as_object_mut()) {
+                    obj.insert("mcp_call_id".to_owned(), json!(id));
+                }
+                self.store_message(
+                    conversation,
+                    Role::Tool,
+                    &content,
+                    json!([answered]),
+                    "",
+                    (0, 0),
+                    None,
+                )?;
+                request
+                    .messages
+                    .push(ChatMessage::tool_result(&call, content));
+            }
+        }
+        // The last round offers no tools, so the loop always returns.
+        Err(internal("the tool loop ended without a reply"))
+    }
+
+    /// Runs one call the model asked for; returns what the model is told
+    /// and the recorded call's id (none when there was nothing to call).
+    async fn run_model_call(
+        &self,
+        tools: &ToolCalls,
+        issue: IssueId,
+        conversation: &ConversationRow,
+        offered: &[McpTool],
+        call: &tftsr_core::ai::ToolCall,
+    ) -> Result<(String, Option<String>), AppError> {
+        let Some(tool) = offered.iter().find(|t| t.key == call.name) else {
+            return Ok((
+                format!(
+                    "There is no tool named {:?}; use only the tools offered.",
+                    call.name
+                ),
+                None,
+            ));
         };
-        let engine = self.clone();
-        tokio::task::spawn_blocking(move || {
-            engine.finish(&conversation, triage, &raw, &label, usage, error.as_deref())
-        })
-        .await
-        .map_err(internal)?
+        let arguments = match &call.arguments {
+            serde_json::Value::Object(map) => map.clone(),
+            serde_json::Value::Null => serde_json::Map::new(),
+            _ => {
+                return Ok((
+                    "The arguments must be a JSON object; the tool was not called.".to_owned(),
+                    None,
+                ));
+            }
+        };
+        let row = tools
+            .run_tool(ToolCallRequest {
+                issue,
+                conversation_id: Some(conversation.id.clone()),
+                provider_call_id: call.id.clone(),
+                origin: McpCallOrigin::Model,
+                tool: tool.clone(),
+                arguments,
+            })
+            .await
+            .map_err(|e| AppError::from(e.0))?;
+        let content = match (&row.call.result, row.call.status) {
+            (Some(result), McpCallStatus::Done) => result.clone(),
+            (_, status) => failure_for_model(status, row.call.error.as_deref().unwrap_or("")),
+        };
+        Ok((content, Some(row.call.id)))
     }
 
     fn prepare(
@@ -398,13 +616,17 @@ impl TriageEngine {
         };
         let triage = self.triage_of(conversation)?;
         let (digest, files) = self.digest(issue)?;
-        let history = self
-            .db
-            .messages(&conversation.id)?
-            .into_iter()
-            .filter(|m| m.error.is_none() && !m.content.is_empty())
-            .map(|m| ChatMessage::new(m.role, m.content))
-            .collect();
+        let history = repair_tool_turns(
+            self.db
+                .messages(&conversation.id)?
+                .into_iter()
+                .filter(|m| m.error.is_none())
+                .map(history_message)
+                .filter(|m| {
+                    !m.content.is_empty() || !m.tool_calls.is_empty() || m.role == Role::Tool
+                })
+                .collect(),
+        );
         Ok(Prepared {
             provider_row,
             triage,
@@ -512,10 +734,10 @@ impl TriageEngine {
         )?;
         let provider = self.make_provider(&row)?;
         let text = Mutex::new(String::new());
-        let (reply, _, error) = stream_reply(provider.as_ref(), request, &text).await;
-        match error {
+        let done = stream_reply(provider.as_ref(), request, &text).await;
+        match done.error {
             Some(e) => Err(AppError::Unavailable(e)),
-            None => Ok((reply, row.settings.name)),
+            None => Ok((done.text, row.settings.name)),
         }
     }
 }
@@ -541,40 +763,90 @@ struct Prepared {
     history: Vec<ChatMessage>,
 }
 
-/// Streams a provider's reply into `text`; returns the full reply, the
-/// token counts and, if it failed, why (the partial text is kept).
+/// A stored message as the model sees it again: an assistant's tool calls,
+/// and for a tool result the call it answers.
+fn history_message(m: MessageRow) -> ChatMessage {
+    let calls: Vec<tftsr_core::ai::ToolCall> =
+        serde_json::from_value(m.tool_calls).unwrap_or_default();
+    let mut message = ChatMessage::new(m.role, m.content);
+    match m.role {
+        Role::Assistant => message.tool_calls = calls,
+        Role::Tool => {
+            if let Some(call) = calls.first() {
+                message.tool_call_id = Some(call.id.clone());
+                message.tool_name = Some(call.name.clone());
+            }
+        }
+        _ => {}
+    }
+    message
+}
+
+/// One call of [`TriageEngine::converse`].
+struct Turn<'a> {
+    issue: IssueId,
+    conversation: &'a ConversationRow,
+    provider_row: &'a ProviderRow,
+    request: ChatRequest,
+    offered: &'a [McpTool],
+    accepted: &'a AcceptedValues,
+    files: Vec<String>,
+    text: &'a Mutex<String>,
+}
+
+/// A streamed reply: its text, token counts, the tools it asked for, and
+/// why it failed (the partial text is kept).
+struct Streamed {
+    text: String,
+    usage: (u32, u32),
+    calls: Vec<tftsr_core::ai::ToolCall>,
+    error: Option<String>,
+}
+
+/// Streams a provider's reply into `text`.
 async fn stream_reply(
     provider: &dyn ChatProvider,
     request: ChatRequest,
     text: &Mutex<String>,
-) -> (String, (u32, u32), Option<String>) {
-    let mut usage = (0, 0);
+) -> Streamed {
+    let mut out = Streamed {
+        text: String::new(),
+        usage: (0, 0),
+        calls: Vec::new(),
+        error: None,
+    };
     let mut stream = match provider.chat(request).await {
         Ok(stream) => stream,
-        Err(e) => return (String::new(), usage, Some(describe(&e, provider))),
+        Err(e) => {
+            out.error = Some(describe(&e, provider));
+            return out;
+        }
     };
-    let mut error = None;
     while let Some(event) = stream.next().await {
         match event {
             Ok(ChatEvent::Text { delta }) => {
                 let mut t = text.lock().unwrap_or_else(|p| p.into_inner());
                 if t.len() + delta.len() > REPLY_MAX {
-                    error = Some("The reply was too long and was cut off.".to_owned());
+                    out.error = Some("The reply was too long and was cut off.".to_owned());
                     break;
                 }
                 t.push_str(&delta);
             }
-            Ok(ChatEvent::Usage { usage: u }) => usage = (u.prompt_tokens, u.completion_tokens),
-            Ok(ChatEvent::ToolCall { .. }) => {}
+            Ok(ChatEvent::Usage { usage: u }) => out.usage = (u.prompt_tokens, u.completion_tokens),
+            Ok(ChatEvent::ToolCall { call }) => {
+                if out.calls.len() < MAX_CALLS_PER_REPLY {
+                    out.calls.push(call);
+                }
+            }
             Ok(ChatEvent::Done { .. }) => break,
             Err(e) => {
-                error = Some(describe(&e, provider));
+                out.error = Some(describe(&e, provider));
                 break;
             }
         }
     }
-    let full = text.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    (full, usage, error)
+    out.text = text.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    out
 }
 
 fn describe(e: &ProviderError, provider: &dyn ChatProvider) -> String {
@@ -592,6 +864,31 @@ fn describe(e: &ProviderError, provider: &dyn ChatProvider) -> String {
 }
 
 impl TriageEngine {
+    /// The messages as the page shows them: tool results are not messages
+    /// of their own but the recorded calls of the assistant message that
+    /// asked for them.
+    fn shown_messages(rows: Vec<MessageRow>) -> Vec<TriageMessage> {
+        let mut out: Vec<TriageMessage> = Vec::with_capacity(rows.len());
+        for row in rows {
+            if row.role == Role::Tool {
+                let id = row
+                    .tool_calls
+                    .get(0)
+                    .and_then(|c| c.get("mcp_call_id"))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned);
+                if let (Some(id), Some(asked)) =
+                    (id, out.iter_mut().rev().find(|m| m.role == Role::Assistant))
+                {
+                    asked.calls.push(id);
+                }
+                continue;
+            }
+            out.push(Self::to_message(row));
+        }
+        out
+    }
+
     fn to_message(m: MessageRow) -> TriageMessage {
         TriageMessage {
             content: if m.role == Role::Assistant {
@@ -606,6 +903,7 @@ impl TriageEngine {
             prompt_tokens: m.prompt_tokens,
             completion_tokens: m.completion_tokens,
             created_at: m.created_at,
+            calls: Vec::new(),
         }
     }
 
@@ -663,16 +961,17 @@ impl TriageService for Triages {
         let conversation = engine.db.latest_conversation(issue)?;
         let (messages, triage) = match &conversation {
             Some(row) => (
-                engine
-                    .db
-                    .messages(&row.id)?
-                    .into_iter()
-                    .map(TriageEngine::to_message)
-                    .collect(),
+                TriageEngine::shown_messages(engine.db.messages(&row.id)?),
                 engine.triage_of(row)?,
             ),
             None => (Vec::new(), Triage::new(&found.title)),
         };
+        let calls = engine
+            .db
+            .mcp_calls(issue)?
+            .into_iter()
+            .map(|r| r.call)
+            .collect();
         let default = providers.iter().find(|p| p.settings.is_default);
         let (provider_id, provider_label) = match &conversation {
             Some(row) => (
@@ -711,6 +1010,7 @@ impl TriageService for Triages {
             level: triage.level(),
             pending,
             evidence,
+            calls,
             providers: providers
                 .into_iter()
                 .map(|p| ProviderChoice {
@@ -783,7 +1083,13 @@ impl TriageService for Triages {
     fn wait_idle(&self, issue: IssueId) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let started = std::time::Instant::now();
-            while self.0.lock_inflight().contains_key(&issue) && started.elapsed() < WAIT_IDLE_MAX {
+            // A call waiting for confirmation ends the wait too: the page
+            // must come back to ask for it.
+            let waiting = || self.0.tools.as_ref().is_some_and(|t| t.is_waiting(issue));
+            while self.0.lock_inflight().contains_key(&issue)
+                && !waiting()
+                && started.elapsed() < WAIT_IDLE_MAX
+            {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         })
@@ -797,6 +1103,11 @@ impl TriageService for Triages {
         if let Some(task) = flight.task {
             task.abort();
         }
+        engine.db.fail_open_mcp_calls(
+            Some(issue),
+            "Stopped with the reply.",
+            engine.clock.now(),
+        )?;
         let partial = flight
             .text
             .lock()
@@ -958,7 +1269,7 @@ impl TriageService for Triages {
                 .await
                 .map_err(internal)??;
             let text = Mutex::new(String::new());
-            let (_, _, error) = stream_reply(provider.as_ref(), request, &text).await;
+            let error = stream_reply(provider.as_ref(), request, &text).await.error;
             let model_names: Vec<String> = match &models {
                 Ok(list) => list.iter().map(|m| m.name.clone()).collect(),
                 Err(_) => Vec::new(),

@@ -25,7 +25,7 @@ pub fn leptos_options(site_root: &str, addr: std::net::SocketAddr) -> LeptosOpti
 }
 
 pub fn router(parts: AppParts, options: LeptosOptions, policy: Arc<Policy>) -> Router {
-    let AppParts { services, logs } = parts;
+    let AppParts { services, logs, .. } = parts;
     let routes = generate_route_list(App);
     // The log routes stream bytes, so they are plain axum handlers; the
     // security gate caps the upload at the configured size instead of the

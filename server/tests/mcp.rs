@@ -7,6 +7,7 @@
 //! `cargo test -p tftsr --test mcp -- NAME`.
 
 mod common;
+mod fake_llm;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -23,6 +24,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use serde_json::{Map, Value, json};
+use tftsr_core::IssueStore;
 use tftsr_core::mcp::{DiscoveryStatus, McpEnvDraft, McpServerDraft, McpServerId};
 use tftsr_server::credentials::Credentials;
 use tftsr_server::mcp::{ContentPart, McpErrorKind, McpManager, McpTimeouts};
@@ -76,6 +78,22 @@ impl TestServer {
     async fn slow(&self) -> Result<CallToolResult, ErrorData> {
         tokio::time::sleep(Duration::from_secs(60)).await;
         Ok(CallToolResult::success(vec![ContentBlock::text("done")]))
+    }
+
+    #[tool(
+        description = "Who is on call (its answer carries personal data)",
+        annotations(read_only_hint = true)
+    )]
+    fn on_call(&self) -> Result<CallToolResult, ErrorData> {
+        Ok(CallToolResult::success(vec![ContentBlock::text(
+            "On call: Bob Stone <bob.stone@corp-example.com>, pager +1 415 555 0199, \
+             last seen from 198.51.100.23",
+        )]))
+    }
+
+    #[tool(description = "Makes the server process exit mid-call")]
+    fn crash(&self) -> Result<CallToolResult, ErrorData> {
+        std::process::exit(7)
     }
 
     #[tool(description = "Echoes its arguments as JSON")]
@@ -257,13 +275,13 @@ async fn discovered(f: &Fixture, draft: &McpServerDraft) -> McpServerId {
 /// Discovery fills the tables; each kind of call behaves.
 async fn exercise(f: &Fixture, id: McpServerId, prefix: &str) {
     let server = f.manager.server(id).await.expect("server");
-    assert_eq!(server.tool_count, 4);
+    assert_eq!(server.tool_count, 6);
     assert_eq!(server.resource_count, 2);
     assert!(server.last_discovered_at.is_some());
     let tools = f.manager.tools(id).await.expect("tools");
     let mut keys: Vec<&str> = tools.iter().map(|t| t.key.as_str()).collect();
     keys.sort_unstable();
-    let expected: Vec<String> = ["broken", "echo", "host_status", "slow"]
+    let expected: Vec<String> = ["broken", "crash", "echo", "host_status", "on_call", "slow"]
         .iter()
         .map(|n| format!("{prefix}__{n}"))
         .collect();
@@ -371,7 +389,7 @@ async fn http_discovery_and_calls() {
     let url = start_http_server().await;
     let id = discovered(&f, &http_draft(&url)).await;
     exercise(&f, id, "http_test").await;
-    assert_eq!(f.manager.callable_tools().await.expect("tools").len(), 4);
+    assert_eq!(f.manager.callable_tools().await.expect("tools").len(), 6);
     let tool = f
         .manager
         .tool_by_key("http_test__echo")
@@ -556,6 +574,562 @@ async fn startup_discovery_runs_in_the_background() {
     f.manager.shutdown().await;
 }
 
+// ------------------------------------------------------ triage with MCP
+
+/// One OpenAI-style streamed reply asking for tools.
+fn tool_calls_reply(calls: &[(&str, &str, Value)]) -> fake_llm::Reply {
+    let parts: Vec<Value> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, (id, name, args))| {
+            json!({"index": i, "id": id, "type": "function",
+                   "function": {"name": name, "arguments": args.to_string()}})
+        })
+        .collect();
+    let first = json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": null,
+                        "tool_calls": parts}, "finish_reason": null}]});
+    let last = json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}],
+                      "usage": {"prompt_tokens": 100, "completion_tokens": 10}});
+    fake_llm::Reply::sse(&[
+        &format!("data: {first}\n\n"),
+        &format!("data: {last}\n\ndata: [DONE]\n\n"),
+    ])
+}
+
+fn text_reply(text: &str) -> fake_llm::Reply {
+    let chunk = json!({"choices": [{"index": 0, "delta": {"role": "assistant", "content": text},
+                        "finish_reason": null}]});
+    let last = json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]});
+    fake_llm::Reply::sse(&[
+        &format!("data: {chunk}\n\n"),
+        &format!("data: {last}\n\ndata: [DONE]\n\n"),
+    ])
+}
+
+/// A web harness with the test MCP server (stdio) discovered as "Ops" and
+/// an OpenAI-compatible provider at `fake` as the default.
+async fn triage_with_mcp(fake: &fake_llm::FakeServer) -> (common::web::Harness, McpServerId) {
+    let h = common::web::harness();
+    let mcp = h.services.mcp.clone();
+    let saved = mcp
+        .save(None, stdio_draft("Ops", "stdio"))
+        .await
+        .expect("saved");
+    let found = mcp.discover(saved.id).await.expect("discovered");
+    assert_eq!(
+        found.status,
+        DiscoveryStatus::Connected,
+        "{:?}",
+        found.status_error
+    );
+    let triage = h.services.triage.clone();
+    let url = fake.url("/v1");
+    let provider = tokio::task::spawn_blocking(move || {
+        let p = triage.save_provider(
+            None,
+            tftsr_core::ai::ProviderDraft {
+                name: "Fake GPT".into(),
+                kind: "openai".into(),
+                base_url: url,
+                model: "gpt-test".into(),
+                api_key: Some("sk-fake-1234".into()),
+                context_tokens: "32000".into(),
+            },
+        )?;
+        triage.make_default(p.id)?;
+        Ok::<_, tftsr_app::AppError>(p)
+    })
+    .await
+    .expect("join")
+    .expect("provider");
+    assert!(provider.is_default || provider.id.to_string().len() == 36);
+    (h, saved.id)
+}
+
+/// Waits (bounded) until a call of the issue other than `except` awaits
+/// confirmation; returns it.
+async fn awaiting_other(h: &common::web::Harness, except: &str) -> tftsr_core::mcp::McpCall {
+    for _ in 0..200 {
+        let view = h.services.triage.view(h.issue).expect("view");
+        if let Some(c) = view.calls.iter().find(|c| {
+            c.status == tftsr_core::mcp::McpCallStatus::AwaitingConfirmation && c.id != except
+        }) {
+            return c.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no call awaited confirmation");
+}
+
+async fn awaiting(h: &common::web::Harness) -> tftsr_core::mcp::McpCall {
+    awaiting_other(h, "").await
+}
+
+async fn idle(h: &common::web::Harness) {
+    for _ in 0..400 {
+        if h.services
+            .triage
+            .view(h.issue)
+            .expect("view")
+            .pending
+            .is_none()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the reply never finished");
+}
+
+async fn the_assistant_calls_tools_safely() {
+    use tftsr_core::mcp::{McpCallOrigin, McpCallStatus};
+    let fake = fake_llm::FakeServer::start(vec![
+        // Round 1: a read-only tool, one whose result carries personal data,
+        // and one whose arguments do (the gate stops it).
+        tool_calls_reply(&[
+            // The model knows hosts by their placeholders: `"host": "db-1"`
+            // is a keyed host name, which the gate would stop.
+            (
+                "call_0",
+                "ops__host_status",
+                json!({"host": "[HOSTNAME_1]"}),
+            ),
+            ("call_1", "ops__on_call", json!({})),
+            (
+                "call_2",
+                "ops__echo",
+                json!({"note": "mail alice.doe@example.com"}),
+            ),
+        ]),
+        // Round 2: a tool that is not read-only: confirmed.
+        tool_calls_reply(&[("call_0", "ops__echo", json!({"note": "restart db-1"}))]),
+        // Round 3: again: declined.
+        tool_calls_reply(&[("call_0", "ops__echo", json!({"note": "drop the cache"}))]),
+        text_reply("[HOSTNAME_1] is busy; the on-call engineer [EMAIL_1] was paged."),
+    ])
+    .await;
+    let (h, _) = triage_with_mcp(&fake).await;
+    let triage = h.services.triage.clone();
+    let issue = h.issue;
+    tokio::task::spawn_blocking(move || triage.send(issue, "Why is the API slow?".into(), None))
+        .await
+        .expect("join")
+        .expect("send");
+    // The send's wait ends when a call needs the engineer.
+    h.services.triage.wait_idle(h.issue).await;
+    let first = awaiting(&h).await;
+    assert_eq!(first.target, "echo");
+    assert!(first.arguments.contains("restart db-1"));
+    h.services
+        .mcp
+        .decide(h.issue, first.id.clone(), true)
+        .expect("confirmed");
+    let second = awaiting_other(&h, &first.id).await;
+    h.services
+        .mcp
+        .decide(h.issue, second.id.clone(), false)
+        .expect("declined");
+    // Answering twice is refused.
+    let again = h.services.mcp.decide(h.issue, second.id.clone(), true);
+    assert!(
+        matches!(again, Err(tftsr_app::AppError::Conflict(_))),
+        "{again:?}"
+    );
+    idle(&h).await;
+
+    // What the model was sent.
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 4);
+    let tools = requests[0].body()["tools"]
+        .as_array()
+        .expect("tools offered")
+        .clone();
+    let names: Vec<&str> = tools
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"ops__host_status") && names.contains(&"ops__on_call"),
+        "{names:?}"
+    );
+    let host = tools
+        .iter()
+        .find(|t| t["function"]["name"] == "ops__host_status")
+        .expect("host_status");
+    assert_eq!(host["function"]["parameters"]["required"], json!(["host"]));
+    assert!(
+        requests[0].body()["messages"][0]["content"]
+            .as_str()
+            .is_some_and(|s| s.contains("You can call the tools offered"))
+    );
+    // Round 2 carries the three results, in order, answering the ids.
+    let messages = requests[1].body()["messages"]
+        .as_array()
+        .expect("messages")
+        .clone();
+    let results: Vec<&Value> = messages.iter().filter(|m| m["role"] == "tool").collect();
+    assert_eq!(results.len(), 3);
+    let ids: Vec<&str> = results
+        .iter()
+        .filter_map(|m| m["tool_call_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["call_0", "call_1", "call_2"]);
+    let text = |m: &Value| m["content"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        text(results[0]).contains("\"cpu_percent\":93"),
+        "{}",
+        text(results[0])
+    );
+    let on_call = text(results[1]);
+    assert!(
+        on_call.contains("[EMAIL_") && on_call.contains("[IPV4_"),
+        "{on_call}"
+    );
+    assert!(!on_call.contains("bob.stone") && !on_call.contains("198.51.100.23"));
+    assert!(
+        text(results[2]).starts_with("The tool call failed: Not sent"),
+        "{}",
+        text(results[2])
+    );
+    assert!(text(results[2]).contains("EMAIL") && !text(results[2]).contains("alice"));
+    let all = serde_json::to_string(
+        &requests
+            .iter()
+            .map(|r| r.body().clone())
+            .collect::<Vec<_>>(),
+    )
+    .expect("json");
+    assert!(!all.contains("bob.stone@corp-example.com") && !all.contains("198.51.100.23"));
+    // The last round offers no tools... only when the limit is reached;
+    // here round 4 still offers them and the model answers in text.
+    let last = requests[3].body()["messages"]
+        .as_array()
+        .expect("messages")
+        .clone();
+    let declined = last
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "tool")
+        .expect("declined result");
+    assert!(
+        text(declined).starts_with("The engineer declined"),
+        "{}",
+        text(declined)
+    );
+
+    // What was recorded.
+    let view = h.services.triage.view(h.issue).expect("view");
+    let by_status = |s: McpCallStatus| view.calls.iter().filter(|c| c.status == s).count();
+    assert_eq!(view.calls.len(), 5);
+    assert_eq!(by_status(McpCallStatus::Done), 3);
+    assert_eq!(by_status(McpCallStatus::Failed), 1);
+    assert_eq!(by_status(McpCallStatus::Declined), 1);
+    assert!(view.calls.iter().all(|c| c.origin == McpCallOrigin::Model));
+    let redacted = view
+        .calls
+        .iter()
+        .find(|c| c.target == "on_call")
+        .expect("on_call");
+    assert!(redacted.redacted >= 3, "{redacted:?}");
+    // Shown: the assistant messages carry their calls; no tool messages.
+    assert!(
+        view.messages
+            .iter()
+            .all(|m| m.role != tftsr_core::ai::Role::Tool)
+    );
+    let shown: usize = view.messages.iter().map(|m| m.calls.len()).sum();
+    assert_eq!(shown, 5);
+    let final_reply = view.messages.last().expect("reply");
+    assert!(
+        final_reply.content.contains("[HOSTNAME_1] is busy"),
+        "{}",
+        final_reply.content
+    );
+
+    // Audit before each call that ran, none for the blocked or declined.
+    let audit = h.t.db.recent_audit(100).expect("audit");
+    let called: Vec<_> = audit
+        .iter()
+        .filter(|a| a.action == "mcp_tool_called")
+        .collect();
+    assert_eq!(called.len(), 3);
+    assert!(
+        called
+            .iter()
+            .all(|a| a.details["arguments_sha256"].as_str().map(str::len) == Some(64))
+    );
+    assert_eq!(audit.iter().filter(|a| a.action == "ai_send").count(), 4);
+    let audit_text = serde_json::to_string(&audit).expect("json");
+    assert!(!audit_text.contains("restart db-1") && !audit_text.contains("sk-fake-1234"));
+    let events = h.t.db.timeline(h.issue).expect("timeline");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.event_type == "mcp_tool_called")
+            .count(),
+        3
+    );
+    h.services.mcp.servers().await.expect("servers");
+}
+
+async fn a_server_dying_mid_call_is_a_clear_error_not_a_hang() {
+    let fake = fake_llm::FakeServer::start(vec![
+        tool_calls_reply(&[("call_0", "ops__crash", json!({}))]),
+        text_reply("The tool failed; I'll reason from the logs."),
+    ])
+    .await;
+    let (h, _) = triage_with_mcp(&fake).await;
+    // Not read-only: confirm, then the process exits mid-call.
+    let triage = h.services.triage.clone();
+    let issue = h.issue;
+    tokio::task::spawn_blocking(move || triage.send(issue, "go".into(), None))
+        .await
+        .expect("join")
+        .expect("send");
+    let call = awaiting(&h).await;
+    h.services
+        .mcp
+        .decide(h.issue, call.id.clone(), true)
+        .expect("confirm");
+    idle(&h).await;
+    let view = h.services.triage.view(h.issue).expect("view");
+    let crashed = view.calls.iter().find(|c| c.id == call.id).expect("call");
+    assert_eq!(
+        crashed.status,
+        tftsr_core::mcp::McpCallStatus::Failed,
+        "{crashed:?}"
+    );
+    let error = crashed.error.clone().unwrap_or_default();
+    assert!(
+        !error.is_empty() && !error.contains("tok-very-secret"),
+        "{error}"
+    );
+    let told = fake.requests()[1].body()["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["role"] == "tool").cloned())
+        .expect("tool result");
+    assert!(
+        told["content"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("The tool call failed:"))
+    );
+    assert!(
+        view.messages
+            .last()
+            .is_some_and(|m| m.content.contains("reason from the logs"))
+    );
+    // The server is started again for the next call.
+    let again = h
+        .services
+        .mcp
+        .run_tool(
+            h.issue,
+            "ops__host_status".into(),
+            vec![("host".into(), "[HOSTNAME_1]".into())],
+        )
+        .await
+        .expect("ran");
+    assert_eq!(
+        again.status,
+        tftsr_core::mcp::McpCallStatus::Done,
+        "{again:?}"
+    );
+}
+
+async fn tools_and_resources_by_hand() {
+    use tftsr_core::mcp::McpCallStatus;
+    let fake = fake_llm::FakeServer::start(vec![]).await;
+    let (h, server) = triage_with_mcp(&fake).await;
+    let mcp = h.services.mcp.clone();
+    let toolbox = mcp.toolbox().await.expect("toolbox");
+    assert_eq!(toolbox.len(), 1);
+    assert_eq!(toolbox[0].tools.len(), 6);
+
+    // A missing required field is a field error; nothing is called.
+    let err = mcp
+        .run_tool(h.issue, "ops__host_status".into(), vec![])
+        .await
+        .expect_err("invalid");
+    assert!(err.field("host").is_some(), "{err:?}");
+    // By hand, a tool that is not read-only runs without asking.
+    let echo = mcp
+        .run_tool(h.issue, "ops__echo".into(), vec![])
+        .await
+        .expect("echo");
+    assert_eq!(echo.status, McpCallStatus::Done, "{echo:?}");
+    // Unreviewed personal data typed into a field is not sent.
+    let typed = fake_llm_free_form(&h).await;
+    assert_eq!(typed.status, McpCallStatus::Failed);
+    assert!(
+        typed
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("Not sent"))
+    );
+    // Results are redacted; the evidence text carries the placeholders.
+    let on_call = mcp
+        .run_tool(h.issue, "ops__on_call".into(), vec![])
+        .await
+        .expect("on_call");
+    let result = on_call.result.clone().expect("result");
+    assert!(
+        result.contains("[EMAIL_") && !result.contains("bob.stone"),
+        "{result}"
+    );
+    let evidence = mcp.evidence(h.issue, on_call.id.clone()).expect("evidence");
+    assert!(
+        evidence.contains("the MCP tool `on_call` on the server “Ops”")
+            && evidence.contains(&result)
+    );
+    // A failed call cannot be attached; another issue's call is not found.
+    assert!(matches!(
+        mcp.evidence(h.issue, typed.id.clone()),
+        Err(tftsr_app::AppError::Conflict(_))
+    ));
+    let other =
+        h.t.tracker
+            .create(&common::draft("Other", "low", "linux"))
+            .expect("issue")
+            .id;
+    assert!(matches!(
+        mcp.evidence(other, on_call.id.clone()),
+        Err(tftsr_app::AppError::NotFound(_))
+    ));
+    // A tool error is recorded as such.
+    let broken = mcp
+        .run_tool(h.issue, "ops__broken".into(), vec![])
+        .await
+        .expect("broken");
+    assert_eq!(broken.status, McpCallStatus::ToolError);
+    assert!(
+        broken
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("backend returned 503"))
+    );
+
+    // Resources: read and redacted; unknown ones refused.
+    let read = mcp
+        .read_resource(h.issue, server, "runbook://db-failover".into())
+        .await
+        .expect("read");
+    assert_eq!(read.status, McpCallStatus::Done);
+    assert_eq!(read.result.as_deref(), Some("1. Promote the replica."));
+    let unknown = mcp
+        .read_resource(h.issue, server, "file:///etc/passwd".into())
+        .await
+        .expect_err("unknown");
+    assert!(matches!(unknown, tftsr_app::AppError::NotFound(_)));
+    let audit = h.t.db.recent_audit(100).expect("audit");
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == "mcp_resource_read")
+            .count(),
+        1
+    );
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == "mcp_tool_called")
+            .count(),
+        3
+    );
+    let events = h.t.db.timeline(h.issue).expect("timeline");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.event_type == "mcp_resource_read")
+            .count(),
+        1
+    );
+    // Nothing is waiting: deciding is refused.
+    assert!(mcp.decide(h.issue, on_call.id.clone(), true).is_err());
+}
+
+/// Runs `echo` with an e-mail address typed into a JSON field.
+async fn fake_llm_free_form(h: &common::web::Harness) -> tftsr_core::mcp::McpCall {
+    // `echo` takes any object; its form has no fields, so call the runner
+    // through a schema-less tool: the engine's gate is what is under test.
+    h.services
+        .mcp
+        .run_tool(
+            h.issue,
+            "ops__host_status".into(),
+            vec![("host".into(), "carol@example.org".into())],
+        )
+        .await
+        .expect("call recorded")
+}
+
+/// The reference server `@modelcontextprotocol/server-everything` from npm
+/// (installed by `.ci/setup` into end2end/node_modules), over stdio.
+async fn the_reference_server_everything_works() {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../end2end/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    if !script.exists() {
+        // .ci/run installs it first; a bare `cargo test` may not have.
+        println!(
+            "  (skipped: {} is not installed; run .ci/setup)",
+            script.display()
+        );
+        return;
+    }
+    let f = fixture();
+    let draft = McpServerDraft {
+        name: "Everything".into(),
+        transport: "stdio".into(),
+        command: "node".into(),
+        args: vec![script.to_string_lossy().into_owned()],
+        env: vec![McpEnvDraft {
+            name: "PAGER_CONTACT".into(),
+            value: Some("pager@corp-example.com".into()),
+            secret: false,
+        }],
+        enabled: true,
+        ..McpServerDraft::default()
+    };
+    let id = discovered(&f, &draft).await;
+    let tools = f.manager.tools(id).await.expect("tools");
+    let sum = tools.iter().find(|t| t.name == "get-sum").expect("get-sum");
+    assert_eq!(sum.key, "everything__get-sum");
+    assert!(!sum.needs_confirmation(), "annotated read-only");
+    let out = f
+        .manager
+        .call_tool(sum, args(json!({"a": 2, "b": 40})))
+        .await
+        .expect("get-sum");
+    assert!(out.text().contains("42"), "{}", out.text());
+    let toggle = tools
+        .iter()
+        .find(|t| t.name == "toggle-simulated-logging")
+        .expect("toggle");
+    assert!(toggle.needs_confirmation(), "readOnlyHint false");
+    let env = tools.iter().find(|t| t.name == "get-env").expect("get-env");
+    let out = f.manager.call_tool(env, Map::new()).await.expect("get-env");
+    // Only what was configured reaches the child (plus PATH and HOME).
+    assert!(out.text().contains("pager@corp-example.com"));
+    // cargo runs tests with CARGO_PKG_NAME set; the child must not see it.
+    assert!(std::env::var("CARGO_PKG_NAME").is_ok());
+    assert!(!out.text().contains("CARGO_PKG_NAME"), "{}", out.text());
+    let resources = f.manager.resources(id).await.expect("resources");
+    assert!(!resources.is_empty());
+    let parts = f
+        .manager
+        .read_resource(id, &resources[0].uri)
+        .await
+        .expect("read");
+    assert!(!parts.is_empty());
+    // Invalid arguments are the server's refusal, in words.
+    let err = f
+        .manager
+        .call_tool(sum, args(json!({"a": "two"})))
+        .await
+        .expect_err("invalid");
+    assert!(!err.message().is_empty());
+    f.manager.shutdown().await;
+}
+
 // ---------------------------------------------------------------- harness
 
 type Test = fn() -> Pin<Box<dyn Future<Output = ()>>>;
@@ -586,6 +1160,10 @@ fn main() -> ExitCode {
         a_non_mcp_http_endpoint_is_an_error,
         secrets_are_encrypted_and_never_returned,
         startup_discovery_runs_in_the_background,
+        the_assistant_calls_tools_safely,
+        a_server_dying_mid_call_is_a_clear_error_not_a_hang,
+        tools_and_resources_by_hand,
+        the_reference_server_everything_works,
     ];
     let filter: Vec<String> = std::env::args()
         .skip(1)

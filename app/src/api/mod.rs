@@ -4,6 +4,7 @@
 pub mod documents;
 pub mod issues;
 pub mod logs;
+pub mod mcp;
 pub mod ollama;
 pub mod providers;
 pub mod settings;

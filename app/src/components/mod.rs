@@ -5,5 +5,6 @@ pub mod documents;
 pub mod issue_form;
 pub mod layout;
 pub mod logs;
+pub mod mcp;
 pub mod providers;
 pub mod states;

@@ -5,6 +5,7 @@ pub mod documents;
 pub mod issue_detail;
 pub mod issues_list;
 pub mod log_review;
+pub mod mcp;
 pub mod new_issue;
 pub mod not_found;
 pub mod ollama;

@@ -1,5 +1,5 @@
-//! Settings. Providers, MCP servers and integrations arrive with their
-//! features; for now: appearance, PII detection and where the data lives.
+//! Settings: appearance, PII detection, AI providers, a link to the MCP
+//! servers page, and where the data lives.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,6 +19,10 @@ pub fn SettingsPage() -> impl IntoView {
         </section>
         <PiiSettingsSection />
         <crate::components::providers::AiProvidersSection />
+        <section class="card" aria-labelledby="mcp-heading">
+            <h2 id="mcp-heading">"MCP servers"</h2>
+            <p>"Let the assistant call tools on your monitoring, ticket and runbook servers during a triage: " <a href="/settings/mcp" data-testid="mcp-settings-link">"manage MCP servers"</a>"."</p>
+        </section>
         <section class="card">
             <h2>"Data"</h2>
             <p>"Everything is stored in one encrypted database on this machine. See " <a href="/security">"Security"</a> " for the cipher, the key source and the audit log."</p>

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use tftsr_core::ai::Role;
+use tftsr_core::mcp::{McpCall, McpCallOrigin};
 use tftsr_core::triage::{WHY_LEVELS, WhyStep};
 
 use crate::api::triage::{
@@ -18,6 +19,7 @@ use crate::api::triage::{
     get_triage,
 };
 use crate::components::logs::later;
+use crate::components::mcp::{CallCard, McpActions, ToolsPanel};
 use crate::components::states::{ErrorBox, Loading};
 use crate::wire::{EvidenceFile, TriageMessage, TriageView};
 
@@ -29,6 +31,7 @@ struct Actions {
     redo: ServerAction<RedoWhyStep>,
     conclude: ServerAction<ConcludeTriage>,
     restart: ServerAction<RestartTriage>,
+    mcp: McpActions,
 }
 
 impl Actions {
@@ -40,6 +43,7 @@ impl Actions {
             redo: ServerAction::new(),
             conclude: ServerAction::new(),
             restart: ServerAction::new(),
+            mcp: McpActions::new(),
         }
     }
 
@@ -50,6 +54,7 @@ impl Actions {
             + self.redo.version().get()
             + self.conclude.version().get()
             + self.restart.version().get()
+            + self.mcp.version()
     }
 
     fn error(&self) -> Option<crate::AppError> {
@@ -60,6 +65,7 @@ impl Actions {
             self.redo.value().get().and_then(Result::err),
             self.conclude.value().get().and_then(Result::err),
             self.restart.value().get().and_then(Result::err),
+            self.mcp.error(),
         ]
         .into_iter()
         .flatten()
@@ -77,10 +83,14 @@ pub fn TriagePage() -> impl IntoView {
         move || (issue_id.get(), actions.version(), tick.get()),
         |(id, _, _)| get_triage(id),
     );
-    // While a reply is being written, look again shortly to show it grow.
+    // While a reply is being written (or an attached result is being
+    // answered), look again shortly to show it grow.
     Effect::new(move |_| {
-        let streaming = matches!(triage.get(), Some(Ok(ref v)) if v.pending.is_some());
-        if actions.send.pending().get() || streaming {
+        // Not while a call waits for a yes or no: the page would redraw
+        // under the engineer's focus, and nothing moves until they answer.
+        let streaming = matches!(triage.get(), Some(Ok(ref v)) if v.pending.is_some()
+            && !v.calls.iter().any(|c| c.status == tftsr_core::mcp::McpCallStatus::AwaitingConfirmation));
+        if actions.send.pending().get() || actions.mcp.decide.pending().get() || streaming {
             later(move || tick.update(|t| *t += 1), 400);
         }
     });
@@ -97,6 +107,7 @@ pub fn TriagePage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <ToolsPanel issue_id triage actions=actions.mcp />
     }
 }
 
@@ -113,8 +124,23 @@ fn Triage(view: TriageView, issue_id: String, actions: Actions) -> impl IntoView
         evidence,
         providers,
         provider_id,
+        calls,
         ..
     } = view;
+    // The assistant's calls not yet answered (waiting for you, or running)
+    // show after the messages; answered ones inside the message that asked.
+    let shown: std::collections::HashSet<&str> = messages
+        .iter()
+        .flat_map(|m| m.calls.iter().map(String::as_str))
+        .collect();
+    let open_calls: Vec<McpCall> = calls
+        .iter()
+        .filter(|c| c.origin == McpCallOrigin::Model && !shown.contains(c.id.as_str()))
+        .filter(|c| !c.status.is_final() || pending.is_some())
+        .cloned()
+        .collect();
+    drop(shown);
+    let all_calls = calls;
     let started = !messages.is_empty() || pending.is_some();
     let busy = move || actions.send.pending().get();
     let streaming = pending.is_some();
@@ -135,7 +161,17 @@ fn Triage(view: TriageView, issue_id: String, actions: Actions) -> impl IntoView
             <section class="card chat" aria-labelledby="chat-heading">
                 <h2 id="chat-heading" class="visually-hidden">"Conversation"</h2>
                 <ol class="messages" data-testid="messages" aria-live="polite">
-                    {messages.into_iter().map(|m| view! { <Message message=m /> }).collect_view()}
+                    {messages.into_iter().map(|m| {
+                        let mine: Vec<McpCall> = m.calls.iter()
+                            .filter_map(|id| all_calls.iter().find(|c| &c.id == id).cloned())
+                            .collect();
+                        view! { <Message message=m calls=mine issue_id=issue_id.clone() actions=actions.mcp /> }
+                    }).collect_view()}
+                    {(!open_calls.is_empty()).then(|| view! {
+                        <li class="message assistant" data-testid="open-calls">
+                            {open_calls.into_iter().map(|c| view! { <CallCard call=c issue_id=issue_id.clone() actions=actions.mcp /> }).collect_view()}
+                        </li>
+                    })}
                     {pending.map(|text| view! {
                         <li class="message assistant streaming" data-testid="pending-reply">
                             <p class="who">"Writing…"</p>
@@ -190,7 +226,12 @@ fn WhyProgress(level: u8) -> impl IntoView {
 }
 
 #[component]
-fn Message(message: TriageMessage) -> impl IntoView {
+fn Message(
+    message: TriageMessage,
+    calls: Vec<McpCall>,
+    issue_id: String,
+    actions: McpActions,
+) -> impl IntoView {
     let (class, who) = match message.role {
         Role::User => ("message user", "You".to_owned()),
         Role::Assistant => ("message assistant", message.provider_label.clone()),
@@ -209,6 +250,7 @@ fn Message(message: TriageMessage) -> impl IntoView {
                 {tokens.map(|t| view! { <span class="tokens">" · "{t}</span> })}
             </p>
             {(!message.content.is_empty()).then(|| view! { <div class="body">{message.content.clone()}</div> })}
+            {calls.into_iter().map(|c| view! { <CallCard call=c issue_id=issue_id.clone() actions /> }).collect_view()}
             {message.error.map(|e| view! { <p class="alert alert-error" role="alert" data-testid="message-error">{e}</p> })}
         </li>
     }

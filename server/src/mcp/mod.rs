@@ -3,11 +3,13 @@
 //! [`McpManager`] that keeps a live connection per server.
 //!
 //! What leaves the machine through a tool call is the caller's business:
-//! the triage engine passes arguments through the PII gate and writes the
-//! audit entry ([`McpManager::audit_call`]) before [`McpManager::call_tool`].
+//! [`ToolCalls`] passes the arguments through the PII gate and writes the
+//! audit entry before [`McpManager::call_tool`], and redacts what comes back.
 
+mod calls;
 mod client;
 mod error;
+mod service;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,11 +24,15 @@ use tftsr_core::mcp::{
 };
 use tftsr_core::{Clock, StoreErrorKind};
 
+pub use calls::{
+    CONFIRM_TIMEOUT, CallStoreError, DecideError, ToolCallRequest, ToolCalls, render_parts,
+};
 pub use client::{
     ContentPart, Endpoint, EnvVar, HttpAuth, ListedResource, ListedTool, McpConnection, ToolOutput,
     http_client,
 };
 pub use error::{McpError, McpErrorKind};
+pub use service::McpPanel;
 
 use crate::credentials::Credentials;
 use crate::secret::Secret;
@@ -268,23 +274,6 @@ impl McpManager {
     pub async fn tool_by_key(&self, key: &str) -> Result<McpTool, McpError> {
         let key = key.to_owned();
         blocking(&self.db, move |db| db.mcp_tool_by_key(&key)).await
-    }
-
-    /// Writes the `mcp_tool_called` audit entry (server, tool, SHA-256 of
-    /// the arguments, the issue) — call it before [`Self::call_tool`].
-    pub async fn audit_call(
-        &self,
-        tool: &McpTool,
-        arguments: &Map<String, Value>,
-        issue: Option<String>,
-    ) -> Result<(), McpError> {
-        let tool = tool.clone();
-        let sha = arguments_sha256(arguments);
-        let now = self.clock.now();
-        blocking(&self.db, move |db| {
-            db.audit_mcp_tool_call(&tool, &sha, issue.as_deref(), now)
-        })
-        .await
     }
 
     /// The endpoint of a stored server, secrets decrypted.

@@ -34,7 +34,7 @@ fn json(text: &str) -> Json {
     serde_json::from_str(text).unwrap_or(Json::Null)
 }
 
-fn new_row_id(at: Timestamp) -> String {
+pub(super) fn new_row_id(at: Timestamp) -> String {
     IssueId::new_at(at).to_string()
 }
 

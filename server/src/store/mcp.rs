@@ -574,35 +574,4 @@ impl Database {
         .and_then(Iterator::collect::<Result<Vec<_>, _>>)
         .map_err(store_error)
     }
-
-    /// Writes the audit entry of a tool call, before the call: which server
-    /// and tool, the SHA-256 of the arguments as sent, and the issue it is
-    /// for. Never the arguments themselves.
-    pub fn audit_mcp_tool_call(
-        &self,
-        tool: &McpTool,
-        arguments_sha256: &str,
-        issue: Option<&str>,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut conn = self.lock_writer();
-        let tx = conn.transaction().map_err(store_error)?;
-        write_audit(
-            &tx,
-            now,
-            &NewAuditEntry {
-                action: AuditAction::McpToolCalled,
-                entity_type: "mcp_server",
-                entity_id: tool.server_id.to_string(),
-                details: json!({
-                    "tool": tool.name,
-                    "tool_key": tool.key,
-                    "arguments_sha256": arguments_sha256,
-                    "issue_id": issue,
-                }),
-            },
-        )
-        .map_err(store_error)?;
-        tx.commit().map_err(store_error)
-    }
 }

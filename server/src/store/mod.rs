@@ -17,6 +17,7 @@ pub mod issues;
 pub mod key;
 pub mod logs;
 pub mod mcp;
+pub mod mcp_calls;
 pub mod migrate;
 
 use std::path::{Path, PathBuf};

@@ -14,7 +14,6 @@ use http_body_util::BodyExt;
 use tftsr_app::services::{LogService, Services};
 use tftsr_core::IssueId;
 use tftsr_core::logs::{LogFileId, LogFileSummary, LogState};
-use tftsr_server::cli::AppParts;
 use tftsr_server::logs::Logs;
 use tftsr_server::secret::Secret;
 use tftsr_server::security::{Policy, SESSION_COOKIE};
@@ -41,13 +40,9 @@ pub struct Harness {
 
 pub fn harness_with_limit(max_upload: u64) -> Harness {
     let t = TestDb::new();
-    let AppParts { services, logs } =
-        tftsr_server::cli::services(t.db.clone(), KeySource::Env, t.dir.path(), max_upload)
-            .expect("services");
-    let parts = AppParts {
-        services: services.clone(),
-        logs: logs.clone(),
-    };
+    let parts = tftsr_server::cli::services(t.db.clone(), KeySource::Env, t.dir.path(), max_upload)
+        .expect("services");
+    let (services, logs) = (parts.services.clone(), parts.logs.clone());
     let options = tftsr_server::web::leptos_options("target/site", ([127, 0, 0, 1], PORT).into());
     let policy =
         Arc::new(Policy::new(PORT, &[], Secret::new(TOKEN.into())).with_max_upload(max_upload));

@@ -243,3 +243,106 @@ pub trait ChatProvider: Send + Sync {
     /// The models the provider offers, where its API can list them.
     fn list_models(&self) -> BoxFuture<'_, Result<Vec<ModelInfo>, ProviderError>>;
 }
+
+/// Makes a stored conversation safe to send again. Every API refuses an
+/// assistant message whose tool calls are not each answered by the tool
+/// messages right after it (a reply stopped between the call and its
+/// result leaves one), and a tool message that answers nothing. So an
+/// assistant message keeps its calls only when the tool messages that
+/// follow it answer all of them, one each; otherwise the calls and those
+/// tool messages are dropped, and the message too if it has no text.
+pub fn repair_tool_turns(messages: Vec<ChatMessage>) -> Vec<ChatMessage> {
+    let mut out = Vec::with_capacity(messages.len());
+    let mut iter = messages.into_iter().peekable();
+    while let Some(mut message) = iter.next() {
+        match message.role {
+            Role::Tool => {} // answers nothing kept: dropped
+            Role::Assistant if !message.tool_calls.is_empty() => {
+                let mut results = Vec::new();
+                while let Some(result) = iter.next_if(|m| m.role == Role::Tool) {
+                    results.push(result);
+                }
+                let mut unanswered: Vec<&str> =
+                    message.tool_calls.iter().map(|c| c.id.as_str()).collect();
+                let all_answered = results.len() == unanswered.len()
+                    && results.iter().all(|r| {
+                        let id = r.tool_call_id.as_deref().unwrap_or_default();
+                        match unanswered.iter().position(|u| *u == id) {
+                            Some(i) => {
+                                unanswered.swap_remove(i);
+                                true
+                            }
+                            None => false,
+                        }
+                    });
+                if all_answered {
+                    out.push(message);
+                    out.extend(results);
+                } else {
+                    message.tool_calls.clear();
+                    if !message.content.trim().is_empty() {
+                        out.push(message);
+                    }
+                }
+            }
+            _ => out.push(message),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod repair_tests {
+    use super::*;
+
+    fn call(id: &str) -> ToolCall {
+        ToolCall {
+            id: id.into(),
+            name: "s__t".into(),
+            arguments: serde_json::json!({}),
+        }
+    }
+
+    fn asked(text: &str, ids: &[&str]) -> ChatMessage {
+        let mut m = ChatMessage::assistant(text);
+        m.tool_calls = ids.iter().map(|i| call(i)).collect();
+        m
+    }
+
+    #[test]
+    fn answered_calls_are_kept_in_order() {
+        let messages = vec![
+            ChatMessage::user("why?"),
+            asked("", &["call_0", "call_1"]),
+            ChatMessage::tool_result(&call("call_1"), "b"),
+            ChatMessage::tool_result(&call("call_0"), "a"),
+            ChatMessage::assistant("because"),
+            // Ollama and Gemini ids repeat from one reply to the next.
+            asked("again", &["call_0"]),
+            ChatMessage::tool_result(&call("call_0"), "c"),
+        ];
+        assert_eq!(repair_tool_turns(messages.clone()), messages);
+    }
+
+    #[test]
+    fn unanswered_calls_and_stray_results_are_dropped() {
+        let messages = vec![
+            ChatMessage::tool_result(&call("x"), "stray"),
+            ChatMessage::user("why?"),
+            asked("", &["call_0", "call_1"]),
+            ChatMessage::tool_result(&call("call_0"), "only one"),
+            ChatMessage::user("stopped; go on"),
+            asked("Let me check.", &["call_0"]),
+            ChatMessage::tool_result(&call("other"), "wrong id"),
+        ];
+        let repaired = repair_tool_turns(messages);
+        assert_eq!(
+            repaired,
+            vec![
+                ChatMessage::user("why?"),
+                ChatMessage::user("stopped; go on"),
+                ChatMessage::assistant("Let me check."),
+            ]
+        );
+    }
+}

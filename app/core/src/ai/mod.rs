@@ -16,6 +16,7 @@ pub mod wire;
 pub use chat::{
     BoxFuture, ChatEvent, ChatMessage, ChatProvider, ChatRequest, ChatStream, FinishReason,
     ModelInfo, ProviderError, ProviderErrorKind, Role, ToolCall, ToolSpec, Usage,
+    repair_tool_turns,
 };
 pub use provider::{
     ProviderDraft, ProviderId, ProviderKind, ProviderSettings, ProviderValidation, key_hint,
