@@ -22,6 +22,8 @@
 
 use std::ops::Range;
 
+use wide::u8x16;
+
 /// Positions of the shapes the costly detectors need, each list in
 /// increasing order.
 pub(crate) struct Prefilter {
@@ -118,38 +120,50 @@ struct Planes {
 
 impl Planes {
     /// The planes of up to 64 bytes; missing bytes belong to no class.
+    ///
+    /// Sixteen bytes at a time: each class is one or two vector
+    /// comparisons, and a comparison's result becomes sixteen bits of its
+    /// plane at once (`to_bitmask`, the SSE2 `movemask`; `wide` falls back
+    /// to plain code where no vector unit is known, as in the browser).
     fn of(block: &[u8]) -> Self {
-        // One flag byte per input byte first: a loop of comparisons the
-        // compiler turns into vector code. Each flag is then gathered into
-        // its plane eight bytes at a time with one multiplication.
-        let mut flags = [0u8; BLOCK];
-        for (flag, &b) in flags.iter_mut().zip(block) {
-            *flag = u8::from(b.wrapping_sub(b'0') < 10)
-                | u8::from(b == b':') << 1
-                | u8::from(b == b'.') << 2
-                | u8::from(b == b'-') << 3
-                | u8::from(b == b' ') << 4
-                | u8::from(b == b'=') << 5
-                | u8::from(
-                    b.is_ascii_alphabetic() || matches!(b, b'"' | b'\'' | b'\\' | b' ' | b'\t'),
-                ) << 6;
-        }
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const GATHER: u64 = 0x0102_0408_1020_4080;
+        // The last block of a text is padded with zero bytes, which belong
+        // to no class.
+        let mut padded = [0u8; BLOCK];
+        let block: &[u8; BLOCK] = match block.try_into() {
+            Ok(full) => full,
+            Err(_) => {
+                let len = block.len().min(BLOCK);
+                padded[..len].copy_from_slice(&block[..len]);
+                &padded
+            }
+        };
         let mut planes = Self::default();
-        for (index, word) in flags.chunks_exact(8).enumerate() {
-            let mut eight = [0u8; 8];
-            eight.copy_from_slice(word);
-            let word = u64::from_le_bytes(eight);
-            let shift = 8 * index;
-            let gather = |bit: u32| (((word >> bit) & ONES).wrapping_mul(GATHER) >> 56) << shift;
-            planes.digit |= gather(0);
-            planes.colon |= gather(1);
-            planes.dot |= gather(2);
-            planes.dash |= gather(3);
-            planes.space |= gather(4);
-            planes.equals |= gather(5);
-            planes.key_end |= gather(6);
+        for (index, lane) in block.chunks_exact(16).enumerate() {
+            let mut lane_bytes = [0u8; 16];
+            lane_bytes.copy_from_slice(lane);
+            let v = u8x16::new(lane_bytes);
+            let shift = 16 * index;
+            let bits = |mask: u8x16| u64::from(mask.to_bitmask()) << shift;
+            let equal = |b: u8| v.simd_eq(u8x16::splat(b));
+            // `x - low <= high - low` (wrapping), as `min(x, span) == x`.
+            let within = |low: u8, high: u8| {
+                let offset = v - u8x16::splat(low);
+                offset.min(u8x16::splat(high - low)).simd_eq(offset)
+            };
+            let space = equal(b' ');
+            // ASCII letters differ from their capitals in bit 5 only.
+            let letter = {
+                let offset = (v | u8x16::splat(0x20)) - u8x16::splat(b'a');
+                offset.min(u8x16::splat(b'z' - b'a')).simd_eq(offset)
+            };
+            planes.digit |= bits(within(b'0', b'9'));
+            planes.colon |= bits(equal(b':'));
+            planes.dot |= bits(equal(b'.'));
+            planes.dash |= bits(equal(b'-'));
+            planes.space |= bits(space);
+            planes.equals |= bits(equal(b'='));
+            planes.key_end |=
+                bits(letter | equal(b'"') | equal(b'\'') | equal(b'\\') | space | equal(b'\t'));
         }
         planes
     }
@@ -354,6 +368,54 @@ fn may_start_syslog_header(line: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-at-a-time definition of [`Planes::of`].
+    fn planes_one_byte_at_a_time(block: &[u8]) -> Planes {
+        let mut planes = Planes::default();
+        for (i, &b) in block.iter().enumerate() {
+            let bit = 1u64 << i;
+            let set = |plane: &mut u64, yes: bool| {
+                if yes {
+                    *plane |= bit;
+                }
+            };
+            set(&mut planes.digit, b.is_ascii_digit());
+            set(&mut planes.colon, b == b':');
+            set(&mut planes.dot, b == b'.');
+            set(&mut planes.dash, b == b'-');
+            set(&mut planes.space, b == b' ');
+            set(&mut planes.equals, b == b'=');
+            set(
+                &mut planes.key_end,
+                b.is_ascii_alphabetic() || matches!(b, b'"' | b'\'' | b'\\' | b' ' | b'\t'),
+            );
+        }
+        planes
+    }
+
+    #[test]
+    fn planes_classify_every_byte() {
+        let all: Vec<u8> = (0..=255).collect();
+        let mut inputs: Vec<&[u8]> = all.chunks(BLOCK).collect();
+        inputs.extend(all.rchunks(BLOCK - 5));
+        inputs.push(b"May 21 01:58:03 a=b \"c\" 'd' \\e\tf ~ @[`{");
+        inputs.push(b"");
+        for block in inputs {
+            let (got, want) = (Planes::of(block), planes_one_byte_at_a_time(block));
+            let pairs = [
+                (got.digit, want.digit),
+                (got.colon, want.colon),
+                (got.dot, want.dot),
+                (got.dash, want.dash),
+                (got.space, want.space),
+                (got.equals, want.equals),
+                (got.key_end, want.key_end),
+            ];
+            for (index, (got, want)) in pairs.into_iter().enumerate() {
+                assert_eq!(got, want, "plane {index} of {block:?}");
+            }
+        }
+    }
 
     #[test]
     fn shapes_are_found() {
