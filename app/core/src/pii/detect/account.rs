@@ -94,8 +94,10 @@ pub(crate) fn acceptable_username(name: &str) -> bool {
 }
 
 pub(crate) struct AccountDetector {
-    /// Tried, anchored, only where [`format_starts`] says a format may
-    /// start.
+    /// All the formats in one alternation, tried, anchored, only where a
+    /// format may start: derived from its literals by
+    /// [`literal_format_starts`], [`word_format_starts`] and
+    /// [`as_format_starts`], and every `ssh` before an `@`.
     formats: Anchored,
     /// Literals of which every match of `formats` holds one, besides the
     /// `ssh` of `ssh name@host`: those the engine can find quickly, and…
@@ -177,9 +179,11 @@ impl AccountDetector {
 
     pub(crate) fn detect(&self, text: &str, prefilter: &Prefilter, out: &mut Vec<Candidate>) {
         // The formats are many and partly case-insensitive, which leaves the
-        // engine no literal to jump to; so each is tried, anchored, only
-        // where one of its literals says it may start (see
-        // [`format_starts`]). None looks behind its start.
+        // engine no literal to jump to; so the alternation is tried,
+        // anchored, only where one of their literals says a format may
+        // start. None looks behind its start nor crosses a line, so this
+        // finds what a search of the whole text would (see
+        // [`Anchored::find_at`]).
         let bytes = text.as_bytes();
         let mut starts = Vec::new();
         for m in self.format_literals.find_iter(text) {
