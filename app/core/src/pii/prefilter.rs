@@ -22,6 +22,8 @@
 
 use std::ops::Range;
 
+use wide::u8x16;
+
 /// Positions of the shapes the costly detectors need, each list in
 /// increasing order.
 pub(crate) struct Prefilter {
@@ -118,38 +120,50 @@ struct Planes {
 
 impl Planes {
     /// The planes of up to 64 bytes; missing bytes belong to no class.
+    ///
+    /// Sixteen bytes at a time: each class is one or two vector
+    /// comparisons, and a comparison's result becomes sixteen bits of its
+    /// plane at once (`to_bitmask`, the SSE2 `movemask`; `wide` falls back
+    /// to plain code where no vector unit is known, as in the browser).
     fn of(block: &[u8]) -> Self {
-        // One flag byte per input byte first: a loop of comparisons the
-        // compiler turns into vector code. Each flag is then gathered into
-        // its plane eight bytes at a time with one multiplication.
-        let mut flags = [0u8; BLOCK];
-        for (flag, &b) in flags.iter_mut().zip(block) {
-            *flag = u8::from(b.wrapping_sub(b'0') < 10)
-                | u8::from(b == b':') << 1
-                | u8::from(b == b'.') << 2
-                | u8::from(b == b'-') << 3
-                | u8::from(b == b' ') << 4
-                | u8::from(b == b'=') << 5
-                | u8::from(
-                    b.is_ascii_alphabetic() || matches!(b, b'"' | b'\'' | b'\\' | b' ' | b'\t'),
-                ) << 6;
-        }
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const GATHER: u64 = 0x0102_0408_1020_4080;
+        // The last block of a text is padded with zero bytes, which belong
+        // to no class.
+        let mut padded = [0u8; BLOCK];
+        let block: &[u8; BLOCK] = match block.try_into() {
+            Ok(full) => full,
+            Err(_) => {
+                let len = block.len().min(BLOCK);
+                padded[..len].copy_from_slice(&block[..len]);
+                &padded
+            }
+        };
         let mut planes = Self::default();
-        for (index, word) in flags.chunks_exact(8).enumerate() {
-            let mut eight = [0u8; 8];
-            eight.copy_from_slice(word);
-            let word = u64::from_le_bytes(eight);
-            let shift = 8 * index;
-            let gather = |bit: u32| (((word >> bit) & ONES).wrapping_mul(GATHER) >> 56) << shift;
-            planes.digit |= gather(0);
-            planes.colon |= gather(1);
-            planes.dot |= gather(2);
-            planes.dash |= gather(3);
-            planes.space |= gather(4);
-            planes.equals |= gather(5);
-            planes.key_end |= gather(6);
+        for (index, lane) in block.chunks_exact(16).enumerate() {
+            let mut lane_bytes = [0u8; 16];
+            lane_bytes.copy_from_slice(lane);
+            let v = u8x16::new(lane_bytes);
+            let shift = 16 * index;
+            let bits = |mask: u8x16| u64::from(mask.to_bitmask()) << shift;
+            let equal = |b: u8| v.simd_eq(u8x16::splat(b));
+            // `x - low <= high - low` (wrapping), as `min(x, span) == x`.
+            let within = |low: u8, high: u8| {
+                let offset = v - u8x16::splat(low);
+                offset.min(u8x16::splat(high - low)).simd_eq(offset)
+            };
+            let space = equal(b' ');
+            // ASCII letters differ from their capitals in bit 5 only.
+            let letter = {
+                let offset = (v | u8x16::splat(0x20)) - u8x16::splat(b'a');
+                offset.min(u8x16::splat(b'z' - b'a')).simd_eq(offset)
+            };
+            planes.digit |= bits(within(b'0', b'9'));
+            planes.colon |= bits(equal(b':'));
+            planes.dot |= bits(equal(b'.'));
+            planes.dash |= bits(equal(b'-'));
+            planes.space |= bits(space);
+            planes.equals |= bits(equal(b'='));
+            planes.key_end |=
+                bits(letter | equal(b'"') | equal(b'\'') | equal(b'\\') | space | equal(b'\t'));
         }
         planes
     }
@@ -169,7 +183,6 @@ impl Shapes {
     /// the block and the next one, so that `x >> k` reads `k` bytes ahead.
     fn find(previous: &Planes, current: &Planes, next: &Planes) -> Self {
         let join = |current: u64, next: u64| u128::from(current) | u128::from(next) << 64;
-        let count = |x: u128| (x as u64).count_ones() + ((x >> 64) as u64).count_ones();
         let digit = join(current.digit, next.digit);
         let colon = join(current.colon, next.colon);
         let dot = join(current.dot, next.dot);
@@ -184,12 +197,12 @@ impl Shapes {
         if current.dot | current.dash != 0 {
             // `digit.digit`, and three of them two to four bytes apart.
             let digit_dot = dot & digit_before(1) & (digit >> 1);
-            if count(digit_dot) >= 3 {
+            if at_least(digit_dot, 3) {
                 let near = |x: u128| (x >> 2) | (x >> 3) | (x >> 4);
                 address |= digit_dot & near(digit_dot & near(digit_dot));
             }
             address |= dot & (dot >> 5);
-            if count(dash) >= 5 {
+            if at_least(dash, 5) {
                 address |= every_third(dash);
             }
             let digits_before3 = digit_before(1) & digit_before(2) & digit_before(3);
@@ -204,13 +217,13 @@ impl Shapes {
             digit_groups |= phone | ssn;
         }
         let mut mac = 0;
-        if current.colon | current.dash != 0 && count(colon | dash) >= 5 {
+        if current.colon | current.dash != 0 && at_least(colon | dash, 5) {
             mac = every_third(colon | dash);
         }
         let mut colon_run = 0;
         if current.colon != 0 {
             colon_run = colon & (colon >> 1);
-            if count(colon) >= 5 {
+            if at_least(colon, 5) {
                 let close = |x: u128| (x >> 1) | (x >> 2) | (x >> 3) | (x >> 4) | (x >> 5);
                 let mut chain = colon;
                 for _ in 0..4 {
@@ -227,6 +240,16 @@ impl Shapes {
             digit_groups: digit_groups as u64 | card_starts(previous, current, next),
         }
     }
+}
+
+/// Whether `x` has at least `k` bits set: `k - 1` times the lowest set bit
+/// is cleared. Cheaper than counting them where the processor has no
+/// population-count instruction (the portable x86_64 build has none).
+fn at_least(mut x: u128, k: u32) -> bool {
+    for _ in 1..k {
+        x &= x.wrapping_sub(1);
+    }
+    x != 0
 }
 
 /// Where, in `current`, a run of digits joined by single spaces or dashes
@@ -355,6 +378,54 @@ fn may_start_syslog_header(line: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// The byte-at-a-time definition of [`Planes::of`].
+    fn planes_one_byte_at_a_time(block: &[u8]) -> Planes {
+        let mut planes = Planes::default();
+        for (i, &b) in block.iter().enumerate() {
+            let bit = 1u64 << i;
+            let set = |plane: &mut u64, yes: bool| {
+                if yes {
+                    *plane |= bit;
+                }
+            };
+            set(&mut planes.digit, b.is_ascii_digit());
+            set(&mut planes.colon, b == b':');
+            set(&mut planes.dot, b == b'.');
+            set(&mut planes.dash, b == b'-');
+            set(&mut planes.space, b == b' ');
+            set(&mut planes.equals, b == b'=');
+            set(
+                &mut planes.key_end,
+                b.is_ascii_alphabetic() || matches!(b, b'"' | b'\'' | b'\\' | b' ' | b'\t'),
+            );
+        }
+        planes
+    }
+
+    #[test]
+    fn planes_classify_every_byte() {
+        let all: Vec<u8> = (0..=255).collect();
+        let mut inputs: Vec<&[u8]> = all.chunks(BLOCK).collect();
+        inputs.extend(all.rchunks(BLOCK - 5));
+        inputs.push(b"May 21 01:58:03 a=b \"c\" 'd' \\e\tf ~ @[`{");
+        inputs.push(b"");
+        for block in inputs {
+            let (got, want) = (Planes::of(block), planes_one_byte_at_a_time(block));
+            let pairs = [
+                (got.digit, want.digit),
+                (got.colon, want.colon),
+                (got.dot, want.dot),
+                (got.dash, want.dash),
+                (got.space, want.space),
+                (got.equals, want.equals),
+                (got.key_end, want.key_end),
+            ];
+            for (index, (got, want)) in pairs.into_iter().enumerate() {
+                assert_eq!(got, want, "plane {index} of {block:?}");
+            }
+        }
+    }
+
     #[test]
     fn shapes_are_found() {
         let at =
@@ -376,6 +447,22 @@ mod tests {
         let syslog = "May 21 01:58:03 h p[1]: x\n<34>1 2003-10-11T22:14:15Z h\n\
                       *12: Mar  1 00:00:01 UTC: sw: %X-5-Y\n- 1117838570 2005.06.03 R02";
         assert_eq!(at(syslog, |p| &p.syslog_lines), vec![0, 26, 55]);
+    }
+
+    #[test]
+    fn at_least_counts_bits() {
+        for x in [
+            0u128,
+            1,
+            0b1011,
+            0b1_0000_0001,
+            1 << 127 | 1 << 64 | 1,
+            u128::MAX,
+        ] {
+            for k in 1..8 {
+                assert_eq!(at_least(x, k), x.count_ones() >= k, "{x:#x} {k}");
+            }
+        }
     }
 
     #[test]

@@ -25,20 +25,14 @@ pub(crate) fn byte_at(text: &str, pos: usize) -> Option<u8> {
 /// Start of the line containing `pos` (just after the previous `\n`).
 pub(crate) fn line_start(text: &str, pos: usize) -> usize {
     let pos = pos.min(text.len());
-    text.as_bytes()[..pos]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1)
+    memchr::memrchr(b'\n', &text.as_bytes()[..pos]).map_or(0, |i| i + 1)
 }
 
 /// End of the line containing `pos` (the index of the next `\n`, or the
 /// text's length).
 pub(crate) fn line_end(text: &str, pos: usize) -> usize {
     let pos = pos.min(text.len());
-    text.as_bytes()[pos..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(text.len(), |i| pos + i)
+    memchr::memchr(b'\n', &text.as_bytes()[pos..]).map_or(text.len(), |i| pos + i)
 }
 
 /// The part of the line containing `pos` that lies within `radius` bytes
@@ -50,14 +44,8 @@ pub(crate) fn line_window(text: &str, pos: usize, radius: usize) -> &str {
     let pos = pos.min(bytes.len());
     let floor = pos.saturating_sub(radius);
     let ceiling = pos.saturating_add(radius).min(bytes.len());
-    let start = bytes[floor..pos]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(floor, |i| floor + i + 1);
-    let end = bytes[pos..ceiling]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(ceiling, |i| pos + i);
+    let start = memchr::memrchr(b'\n', &bytes[floor..pos]).map_or(floor, |i| floor + i + 1);
+    let end = memchr::memchr(b'\n', &bytes[pos..ceiling]).map_or(ceiling, |i| pos + i);
     let start = ceil_char_boundary(text, start);
     let end = floor_char_boundary(text, end);
     text.get(start..end.max(start)).unwrap_or("")
@@ -68,10 +56,7 @@ pub(crate) fn line_before(text: &str, pos: usize, max: usize) -> &str {
     let bytes = text.as_bytes();
     let pos = floor_char_boundary(text, pos);
     let floor = pos.saturating_sub(max);
-    let start = bytes[floor..pos]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(floor, |i| floor + i + 1);
+    let start = memchr::memrchr(b'\n', &bytes[floor..pos]).map_or(floor, |i| floor + i + 1);
     text.get(ceil_char_boundary(text, start).min(pos)..pos)
         .unwrap_or("")
 }

@@ -15,7 +15,7 @@ use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
 use crate::pii::literal::Anchored;
-use crate::pii::prefilter::{Prefilter, for_each_line, for_each_run};
+use crate::pii::prefilter::{Prefilter, for_each_run};
 use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_word_byte};
 
@@ -94,9 +94,13 @@ pub(crate) fn acceptable_username(name: &str) -> bool {
 }
 
 pub(crate) struct AccountDetector {
-    formats: Regex,
+    /// All the formats in one alternation, tried, anchored, only where a
+    /// format may start: derived from its literals by
+    /// [`literal_format_starts`], [`word_format_starts`] and
+    /// [`as_format_starts`], and every `ssh` before an `@`.
+    formats: Anchored,
     /// Literals of which every match of `formats` holds one, besides the
-    /// `@` of `ssh name@host`: those the engine can find quickly, and…
+    /// `ssh` of `ssh name@host`: those the engine can find quickly, and…
     format_literals: Regex,
     /// …those it matches ignoring ASCII case (two patterns: together they
     /// would leave the engine only a set of first bytes to look for).
@@ -145,7 +149,7 @@ impl AccountDetector {
             .collect::<Vec<_>>()
             .join("|");
         Ok(Self {
-            formats: compile("username", &alternation)?,
+            formats: Anchored::new("username", &alternation)?,
             format_literals: compile(
                 "username",
                 "Accepted |Failed |Postponed |pam_|role \"|sudo|Name:|Subject:|Target:|\\(to |CRON\\[",
@@ -175,36 +179,40 @@ impl AccountDetector {
 
     pub(crate) fn detect(&self, text: &str, prefilter: &Prefilter, out: &mut Vec<Candidate>) {
         // The formats are many and partly case-insensitive, which leaves the
-        // engine no literal to jump to; so they are looked for only on the
-        // lines that hold one of their literals. No format matches across
-        // a line break, so each line is searched as it would be in the
-        // whole text.
-        let mut lines_with_literals: Vec<usize> = self
-            .format_literals
-            .find_iter(text)
-            .chain(self.format_words[0].find_iter(text))
-            .chain(self.format_words[1].find_iter(text))
-            .map(|m| m.start())
-            .collect();
+        // engine no literal to jump to; so the alternation is tried,
+        // anchored, only where one of their literals says a format may
+        // start. None looks behind its start nor crosses a line, so this
+        // finds what a search of the whole text would (see
+        // [`Anchored::find_at`]).
         let bytes = text.as_bytes();
-        lines_with_literals.extend(prefilter.at_signs.iter().copied().filter(|&at| {
+        let mut starts = Vec::new();
+        for m in self.format_literals.find_iter(text) {
+            literal_format_starts(bytes, m.start(), &mut starts);
+        }
+        for m in self.format_words[0].find_iter(text) {
+            word_format_starts(bytes, m.start(), &mut starts);
+        }
+        for m in self.format_words[1].find_iter(text) {
+            as_format_starts(bytes, m.start(), &mut starts);
+        }
+        // `ssh name@host`: every `ssh` before an `@` on its line.
+        let mut searched = 0;
+        for &at in &prefilter.at_signs {
             let line_start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
-            memchr::memmem::find(&bytes[line_start..at], b"ssh").is_some()
-        }));
-        lines_with_literals.sort_unstable();
-        for_each_line(text, &lines_with_literals, |line| {
-            let base = line.start;
-            for caps in self.formats.captures_iter(&text[line]) {
-                // Exactly one alternative matched, and each has one group.
-                let (Some(whole), Some(name)) = (caps.get(0), caps.iter().skip(1).flatten().next())
-                else {
-                    continue;
-                };
-                let (name_start, name_end) = (base + name.start(), base + name.end());
-                let followed_by_at =
-                    byte_at(text, name_end) == Some(b'@') && base + whole.end() > name_end;
-                push_name(text, name_start, name_end, followed_by_at, out);
-            }
+            let from = line_start.max(searched);
+            starts.extend(memchr::memmem::find_iter(&bytes[from..at], b"ssh").map(|i| from + i));
+            searched = at;
+        }
+        self.formats.captures_at(text, starts, |base, caps| {
+            // Exactly one alternative matched, and each has one group.
+            let (Some(whole), Some(name)) = (caps.get(0), caps.iter().skip(1).flatten().next())
+            else {
+                return;
+            };
+            let (name_start, name_end) = (base + name.start(), base + name.end());
+            let followed_by_at =
+                byte_at(text, name_end) == Some(b'@') && base + whole.end() > name_end;
+            push_name(text, name_start, name_end, followed_by_at, out);
         });
         for caps in self.home_directory.captures_iter(text) {
             let Some(name) = caps.get(1) else { continue };
@@ -257,6 +265,103 @@ impl AccountDetector {
                 push_name(text, base + name.start(), base + name.end(), false, out);
             }
         });
+    }
+}
+
+/// Whether `bytes[..end]` ends with `word`, ignoring ASCII case.
+fn ends_with_ignore_case(bytes: &[u8], end: usize, word: &[u8]) -> bool {
+    end >= word.len() && bytes[end - word.len()..end].eq_ignore_ascii_case(word)
+}
+
+/// Where a format may start, given a match of `format_literals` at `at`:
+/// at the literal itself, except for the Windows `… Name:` fields and
+/// su's `su[pid]: (to …)`, whose literal comes later.
+fn literal_format_starts(bytes: &[u8], at: usize, starts: &mut Vec<usize>) {
+    if bytes[at..].starts_with(b"Name:") {
+        // "Account Name:", "User Name:".
+        for field in [&b"Account "[..], b"User "] {
+            if bytes[..at].ends_with(field) {
+                starts.push(at - field.len());
+            }
+        }
+    } else if bytes[at..].starts_with(b"(to ") {
+        // "su: (to root)" or "su[1100]: (to root)": read back over ": ",
+        // an optional "[digits]" and "su".
+        let Some(mut before) = at.checked_sub(2).filter(|&i| &bytes[i..at] == b": ") else {
+            return;
+        };
+        if before > 0 && bytes[before - 1] == b']' {
+            let digits_end = before - 1;
+            let mut digits_start = digits_end;
+            while digits_start > 0 && bytes[digits_start - 1].is_ascii_digit() {
+                digits_start -= 1;
+            }
+            if digits_start == digits_end || digits_start == 0 || bytes[digits_start - 1] != b'[' {
+                return;
+            }
+            before = digits_start - 1;
+        }
+        if let Some(start) = before.checked_sub(2) {
+            starts.push(start);
+        }
+    } else {
+        starts.push(at);
+    }
+}
+
+/// Where a format may start, given a match of `user` or `su to` (any
+/// case) at `at`.
+fn word_format_starts(bytes: &[u8], at: usize, starts: &mut Vec<usize>) {
+    if !bytes[at..]
+        .get(..4)
+        .is_some_and(|w| w.eq_ignore_ascii_case(b"user"))
+    {
+        // "su to" opens its format.
+        starts.push(at);
+        return;
+    }
+    // `user "NAME"`, `User: NAME`, `user id = NAME` open with the word…
+    let after = &bytes[at + 4..];
+    let word = &bytes[at..at + 4];
+    let quoted = word == b"user" && after.starts_with(b" \"");
+    let field = word == b"User" && after.starts_with(b":");
+    let id = [&b"id"[..], b" id", b"_id"].iter().any(|id| {
+        after
+            .get(..id.len())
+            .is_some_and(|a| a.eq_ignore_ascii_case(id))
+    });
+    if quoted || field || id {
+        starts.push(at);
+    }
+    // …the others put a few words before it.
+    for prefix in [&b"for "[..], b"of ", b"from ", b"by ", b"switched to "] {
+        if ends_with_ignore_case(bytes, at, prefix) {
+            starts.push(at - prefix.len());
+        }
+    }
+    if bytes[..at].ends_with(b"--") {
+        starts.push(at - 2);
+    }
+    if bytes[..at].ends_with(b"Invalid ") || bytes[..at].ends_with(b"invalid ") {
+        starts.push(at - b"invalid ".len());
+    }
+}
+
+/// Where a format may start, given a match of ` as` (any case) at `at`:
+/// `logged in as`, `log on as`, `logon as`, `login as`, `running as`,
+/// `run as`.
+fn as_format_starts(bytes: &[u8], at: usize, starts: &mut Vec<usize>) {
+    for prefix in [
+        &b"logged in"[..],
+        b"log on",
+        b"logon",
+        b"login",
+        b"running",
+        b"run",
+    ] {
+        if ends_with_ignore_case(bytes, at, prefix) {
+            starts.push(at - prefix.len());
+        }
     }
 }
 
