@@ -36,6 +36,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_mcp",
         sql: include_str!("../../../migrations/0005_mcp.sql"),
     },
+    Migration {
+        name: "0006_integrations",
+        sql: include_str!("../../../migrations/0006_integrations.sql"),
+    },
 ];
 
 impl Migration {
