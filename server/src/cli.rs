@@ -174,6 +174,13 @@ pub fn services(
     let triages = Arc::new(Triages(Arc::new(engine)));
     let documents =
         Documents::new(db.clone(), logs.clone(), clock.clone()).with_drafter(triages.clone());
+    let integrations = crate::integrations::Integrations::new(
+        db.clone(),
+        logs.clone(),
+        credentials.clone(),
+        client.clone(),
+        clock.clone(),
+    );
     let ollama = OllamaManager::new(
         db.clone(),
         credentials,
@@ -190,6 +197,7 @@ pub fn services(
             triage: triages,
             ollama: Arc::new(ollama),
             documents: Arc::new(documents),
+            integrations: Arc::new(integrations),
         },
         logs,
     })
