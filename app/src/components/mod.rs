@@ -6,4 +6,5 @@ pub mod issue_form;
 pub mod layout;
 pub mod logs;
 pub mod providers;
+pub mod publish;
 pub mod states;
