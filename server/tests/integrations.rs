@@ -754,6 +754,74 @@ async fn remote_errors_are_clear_and_never_carry_the_token() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejections_and_server_errors_quote_the_remote() {
+    let s = setup().await;
+    s.document(DocumentKind::Rca, CLEAN_DOC).await;
+    s.save(
+        Service::Confluence,
+        s.confluence("/reject/wiki", Some(CONFLUENCE_TOKEN)),
+    )
+    .await
+    .expect("saved");
+    s.save(
+        Service::ServiceNow,
+        s.servicenow("/reject", Some(SERVICENOW_TOKEN), false),
+    )
+    .await
+    .expect("saved");
+    let mut ado = s.ado("Site Ops", Some(ADO_TOKEN), false);
+    ado.base_url = s.fake.url("/reject/acme");
+    s.save(Service::AzureDevOps, ado).await.expect("saved");
+    for (service, said) in [
+        (
+            Service::Confluence,
+            "Confluence said: \u{201C}Error parsing xhtml",
+        ),
+        (
+            Service::ServiceNow,
+            "ServiceNow said: \u{201C}Operation Failed: Data Policy Exception: Short description is mandatory",
+        ),
+        (
+            Service::AzureDevOps,
+            "Azure DevOps said: \u{201C}TF401320: Rule Error for field Area Path",
+        ),
+    ] {
+        let e = s
+            .publish(DocumentKind::Rca, service)
+            .await
+            .expect_err("rejected");
+        let AppError::BadRequest(message) = &e else {
+            panic!("{e:?}");
+        };
+        assert!(
+            message.contains("refused the request (400)") && message.contains(said),
+            "{message}"
+        );
+        assert_no_token(message);
+    }
+    s.save(Service::ServiceNow, s.servicenow("/fail", None, false))
+        .await
+        .expect("saved");
+    let e = s
+        .publish(DocumentKind::Rca, Service::ServiceNow)
+        .await
+        .expect_err("down");
+    assert!(
+        matches!(&e, AppError::Unavailable(m) if m.contains("server error (503)") && m.contains("hibernating")),
+        "{e:?}"
+    );
+    let test = s
+        .integrations
+        .test_connection(Service::ServiceNow)
+        .await
+        .expect("test");
+    assert_eq!(test.outcome, ConnectionOutcome::Failed);
+    // Failed sends were audited (they left), and recorded nothing else.
+    assert_eq!(s.audit("publish_to_servicenow").len(), 2);
+    assert!(s.h.t.db.publications(s.h.issue).expect("rows").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_write_only_encrypted_and_validated_by_field() {
     let s = setup().await;
     let view = s

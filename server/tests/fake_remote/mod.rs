@@ -205,6 +205,30 @@ async fn handle(State(state): State<Arc<Mutex<FakeState>>>, request: Request) ->
             json!({"statusCode": 401, "message": format!("Bad credentials: {auth}")}),
         );
     }
+    if let Some(rest) = path.strip_prefix("/reject") {
+        return if rest.starts_with("/wiki/") {
+            json_reply(
+                400,
+                json!({"statusCode": 400, "message": "Error parsing xhtml: Unexpected close tag </p>; expected </span>.", "data": {"authorized": true, "valid": false, "errors": [], "successful": false}}),
+            )
+        } else if rest.starts_with("/api/now/") {
+            json_reply(
+                400,
+                json!({"error": {"message": "Operation Failed", "detail": "Data Policy Exception: Short description is mandatory"}, "status": "failure"}),
+            )
+        } else {
+            json_reply(
+                400,
+                json!({"$id": "1", "innerException": null, "message": "TF401320: Rule Error for field Area Path. Error code: Required, InvalidEmpty.", "typeName": "Microsoft.TeamFoundation.WorkItemTracking.Server.RuleValidationException", "typeKey": "RuleValidationException", "errorCode": 0, "eventId": 3000}),
+            )
+        };
+    }
+    if path.starts_with("/fail/") {
+        return json_reply(
+            503,
+            json!({"error": {"message": "Service Unavailable", "detail": "The instance is hibernating"}, "status": "failure"}),
+        );
+    }
     let q = query(&parts.uri);
     let method = parts.method.as_str();
     let origin = format!(
