@@ -911,6 +911,58 @@ async fn tokens_are_write_only_encrypted_and_validated_by_field() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_show_a_stored_token_as_set_and_never_send_it() {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use common::web::{HOST, TOKEN, body_bytes, send};
+    use tftsr_server::security::SESSION_COOKIE;
+
+    let s = setup().await;
+    s.configure_all().await;
+    s.document(DocumentKind::Rca, CLEAN_DOC).await;
+    let get = |path: String| {
+        Request::get(path)
+            .header(header::HOST, HOST)
+            .header(header::COOKIE, format!("{SESSION_COOKIE}={TOKEN}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let res = send(&s.h.app, get("/settings/integrations".into())).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = String::from_utf8(body_bytes(res).await).expect("utf-8");
+    for key in ["confluence", "servicenow", "azure_devops"] {
+        assert!(
+            html.contains(&format!("data-testid=\"integration-{key}\"")),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        html.matches("Token: stored (set)").count(),
+        3,
+        "every form says its token is set"
+    );
+    assert!(html.contains(&s.fake.url("/wiki")), "the address is shown");
+    assert_no_token(&html);
+    let res = send(
+        &s.h.app,
+        get(format!("/issues/{}/documents/rca", s.h.issue)),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = String::from_utf8(body_bytes(res).await).expect("utf-8");
+    for key in ["confluence", "servicenow", "azure_devops"] {
+        assert!(
+            html.contains(&format!("data-testid=\"publish-{key}\"")),
+            "{key} button"
+        );
+    }
+    assert_no_token(&html);
+    let res = send(&s.h.app, get("/settings".into())).await;
+    let html = String::from_utf8(body_bytes(res).await).expect("utf-8");
+    assert!(html.contains("href=\"/settings/integrations\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resolving_an_issue_files_the_items_and_records_failures_on_the_timeline() {
     let s = setup().await;
     s.save(

@@ -46,7 +46,14 @@ fn PublishedLink(item: PublicationView) -> impl IntoView {
 }
 
 #[component]
-pub fn PublishPanel(issue_id: String, kind: DocumentKind) -> impl IntoView {
+pub fn PublishPanel(
+    issue_id: String,
+    kind: DocumentKind,
+    /// True while the editor has text not saved yet: publishing sends the
+    /// saved version, so it waits.
+    #[prop(into)]
+    unsaved: Signal<bool>,
+) -> impl IntoView {
     let publish = ServerAction::<PublishDocument>::new();
     let issue_for_targets = issue_id.clone();
     let targets = Resource::new(
@@ -80,7 +87,8 @@ pub fn PublishPanel(issue_id: String, kind: DocumentKind) -> impl IntoView {
                                                         <input type="hidden" name="issue_id" value=issue />
                                                         <input type="hidden" name="kind" value=kind.as_str() />
                                                         <input type="hidden" name="service" value=service />
-                                                        <button type="submit" class="button" data-testid=format!("publish-{service}") disabled=move || publish.pending().get()>
+                                                        <button type="submit" class="button" data-testid=format!("publish-{service}") disabled=move || publish.pending().get() || unsaved.get()
+                                                            title=move || if unsaved.get() { "Waiting for the document to be saved" } else { "Sends the saved version" }>
                                                             {move || if publish.pending().get() { "Publishing…".to_owned() } else { label.clone() }}
                                                         </button>
                                                     </ActionForm>

@@ -251,7 +251,8 @@ fn Editor(doc: DocumentView, actions: Actions) -> impl IntoView {
             </div>
             <button type="submit" class="button primary" data-testid="save-document">"Save"</button>
         </ActionForm>
-        <crate::components::publish::PublishPanel issue_id=id_publish kind />
+        <crate::components::publish::PublishPanel issue_id=id_publish kind
+            unsaved=Signal::derive(move || matches!(state.get(), SaveState::Dirty | SaveState::Saving)) />
         <section class="card" aria-labelledby="history-heading">
             <h2 id="history-heading">"History"</h2>
             <p class="hint">"A version is kept when the document is drafted, redrafted or restored, and every five minutes of editing."</p>
