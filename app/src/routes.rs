@@ -7,10 +7,10 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    dashboard::DashboardPage, documents::DocumentPage, issue_detail::IssueDetailPage,
-    issues_list::IssuesPage, log_review::LogReviewPage, mcp::McpServersPage,
-    new_issue::NewIssuePage, not_found::NotFound, ollama::OllamaPage, security::SecurityPage,
-    settings::SettingsPage, timeline::TimelinePage, triage::TriagePage,
+    dashboard::DashboardPage, documents::DocumentPage, integrations::IntegrationsPage,
+    issue_detail::IssueDetailPage, issues_list::IssuesPage, log_review::LogReviewPage,
+    mcp::McpServersPage, new_issue::NewIssuePage, not_found::NotFound, ollama::OllamaPage,
+    security::SecurityPage, settings::SettingsPage, timeline::TimelinePage, triage::TriagePage,
 };
 use crate::wire::Theme;
 
@@ -100,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/issues/:id/documents/:kind") view=DocumentPage ssr=SsrMode::Async />
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/mcp") view=McpServersPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/integrations") view=IntegrationsPage ssr=SsrMode::Async />
                     <Route path=path!("/ollama") view=OllamaPage ssr=SsrMode::Async />
                     <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async />
                 </Routes>

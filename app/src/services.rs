@@ -198,6 +198,7 @@ pub struct Services {
     pub ollama: Arc<dyn OllamaService>,
     pub documents: Arc<dyn DocumentService>,
     pub mcp: Arc<dyn McpService>,
+    pub integrations: Arc<dyn IntegrationService>,
 }
 
 /// MCP servers (Settings → MCP servers) and what the engineer does with
@@ -275,4 +276,40 @@ where
             tracing::error!(error = %e, "blocking task failed");
             AppError::Unavailable("The server hit an internal error; see its log.".into())
         })?
+}
+
+/// Publishing to Confluence, ServiceNow and Azure DevOps. Every send
+/// passes the PII gate and writes its audit entry inside the
+/// implementation; tokens go in and never come out.
+pub trait IntegrationService: Send + Sync {
+    /// Every service, configured or not, in a fixed order.
+    fn integrations(&self) -> Result<Vec<crate::wire::IntegrationView>, AppError>;
+    fn save_integration(
+        &self,
+        service: tftsr_core::publish::Service,
+        draft: tftsr_core::publish::IntegrationDraft,
+    ) -> Result<crate::wire::IntegrationView, AppError>;
+    /// A cheap authenticated request; failures are an outcome, not an error.
+    fn test_connection(
+        &self,
+        service: tftsr_core::publish::Service,
+    ) -> BoxFuture<'_, Result<crate::wire::ConnectionTest, AppError>>;
+    /// The enabled services a document can go to, with what it has there.
+    fn publish_targets(
+        &self,
+        issue: IssueId,
+        kind: DocumentKind,
+    ) -> Result<Vec<crate::wire::PublishTarget>, AppError>;
+    /// Publishes the stored document (Confluence: creates or updates its
+    /// page; ServiceNow / Azure DevOps: creates the issue's item once).
+    fn publish(
+        &self,
+        issue: IssueId,
+        kind: DocumentKind,
+        service: tftsr_core::publish::Service,
+    ) -> BoxFuture<'_, Result<crate::wire::PublicationView, AppError>>;
+    /// The issue was resolved: creates its ServiceNow incident / Azure
+    /// DevOps work item where "auto-create on resolve" is on. Best effort:
+    /// failures go to the issue's timeline, never to the caller.
+    fn issue_resolved(&self, issue: IssueId) -> BoxFuture<'_, ()>;
 }

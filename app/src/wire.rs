@@ -342,3 +342,78 @@ pub struct McpServerDetails {
     pub tools: Vec<tftsr_core::mcp::McpTool>,
     pub resources: Vec<tftsr_core::mcp::McpResource>,
 }
+
+// ---------------------------------------------------------------------------
+// Integrations: Confluence, ServiceNow, Azure DevOps.
+
+/// One integration's settings as the settings page shows them. The token
+/// never travels: only whether one is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationView {
+    pub service: tftsr_core::publish::Service,
+    pub base_url: String,
+    pub space_key: String,
+    pub project: String,
+    pub username: String,
+    pub work_item_type: String,
+    pub auto_create_on_resolve: bool,
+    pub enabled: bool,
+    pub token_set: bool,
+    /// `None` until saved once.
+    pub updated_at: Option<tftsr_core::Timestamp>,
+}
+
+impl IntegrationView {
+    /// The empty form of a service not configured yet.
+    pub fn unconfigured(service: tftsr_core::publish::Service) -> Self {
+        Self {
+            service,
+            base_url: String::new(),
+            space_key: String::new(),
+            project: String::new(),
+            username: String::new(),
+            work_item_type: String::new(),
+            auto_create_on_resolve: false,
+            enabled: false,
+            token_set: false,
+            updated_at: None,
+        }
+    }
+}
+
+/// The outcome of "Test connection".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionTest {
+    pub service: tftsr_core::publish::Service,
+    pub outcome: tftsr_core::publish::ConnectionOutcome,
+    pub message: String,
+    pub elapsed_ms: u64,
+}
+
+impl ConnectionTest {
+    pub fn ok(&self) -> bool {
+        self.outcome == tftsr_core::publish::ConnectionOutcome::Ok
+    }
+}
+
+/// An item published or created in another tool.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicationView {
+    pub service: tftsr_core::publish::Service,
+    /// `rca`, `post_mortem`, or `issue` (created on resolve).
+    pub doc_type: String,
+    pub remote_id: String,
+    /// The page title, `INC0010001`, `#42`.
+    pub remote_label: String,
+    pub remote_url: String,
+    pub remote_version: Option<i64>,
+    pub published_at: tftsr_core::Timestamp,
+}
+
+/// A service a document can be published to, and what it holds already.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishTarget {
+    pub service: tftsr_core::publish::Service,
+    /// The item of this issue there (for Confluence: this document's page).
+    pub existing: Option<PublicationView>,
+}

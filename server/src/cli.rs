@@ -190,6 +190,13 @@ pub fn services(
     let triages = Arc::new(Triages(Arc::new(engine)));
     let documents =
         Documents::new(db.clone(), logs.clone(), clock.clone()).with_drafter(triages.clone());
+    let integrations = crate::integrations::Integrations::new(
+        db.clone(),
+        logs.clone(),
+        credentials.clone(),
+        client.clone(),
+        clock.clone(),
+    );
     let ollama = OllamaManager::new(
         db.clone(),
         credentials,
@@ -207,6 +214,7 @@ pub fn services(
             ollama: Arc::new(ollama),
             documents: Arc::new(documents),
             mcp: Arc::new(crate::mcp::McpPanel::new(tool_calls)),
+            integrations: Arc::new(integrations),
         },
         logs,
         mcp,

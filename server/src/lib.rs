@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod documents;
 pub mod export;
 pub mod hardware;
+pub mod integrations;
 pub mod logs;
 pub mod mcp;
 pub mod ollama;

@@ -40,6 +40,17 @@ pub enum AuditAction {
     McpToolCalled,
     /// A resource of an MCP server is about to be read (server and URI).
     McpResourceRead,
+    /// A document is about to be published to Confluence (written before
+    /// the request: service, base URL, issue, document kind, the SHA-256 of
+    /// the payload and of the token).
+    PublishToConfluence,
+    /// An incident is about to be created in ServiceNow (as above).
+    PublishToServicenow,
+    /// A work item is about to be created in Azure DevOps (as above).
+    PublishToAzureDevops,
+    /// An integration's settings were saved (whether the token changed, not
+    /// what it is).
+    IntegrationSaved,
 }
 
 impl AuditAction {
@@ -65,6 +76,10 @@ impl AuditAction {
             Self::McpServerDeleted => "mcp_server_deleted",
             Self::McpToolCalled => "mcp_tool_called",
             Self::McpResourceRead => "mcp_resource_read",
+            Self::PublishToConfluence => "publish_to_confluence",
+            Self::PublishToServicenow => "publish_to_servicenow",
+            Self::PublishToAzureDevops => "publish_to_azure_devops",
+            Self::IntegrationSaved => "integration_saved",
         }
     }
 }

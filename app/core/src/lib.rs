@@ -21,6 +21,7 @@ pub mod logs;
 pub mod mcp;
 pub mod pii;
 pub mod ports;
+pub mod publish;
 pub mod query;
 pub mod stats;
 pub mod timeline;

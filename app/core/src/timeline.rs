@@ -38,6 +38,12 @@ pub enum TimelineEventKind {
     McpToolCalled,
     /// A resource of an MCP server was read.
     McpResourceRead,
+    /// A document was published, or an incident / work item created, in
+    /// another tool (Confluence, ServiceNow, Azure DevOps).
+    Published,
+    /// Creating the remote item on resolve failed (best effort; the status
+    /// change stands).
+    PublishFailed,
 }
 
 impl TimelineEventKind {
@@ -57,6 +63,8 @@ impl TimelineEventKind {
             Self::ActionItemUpdated => "action_item_updated",
             Self::McpToolCalled => "mcp_tool_called",
             Self::McpResourceRead => "mcp_resource_read",
+            Self::Published => "published",
+            Self::PublishFailed => "publish_failed",
         }
     }
 
@@ -76,6 +84,8 @@ impl TimelineEventKind {
             "action_item_updated" => Some(Self::ActionItemUpdated),
             "mcp_tool_called" => Some(Self::McpToolCalled),
             "mcp_resource_read" => Some(Self::McpResourceRead),
+            "published" => Some(Self::Published),
+            "publish_failed" => Some(Self::PublishFailed),
             _ => None,
         }
     }
@@ -96,6 +106,8 @@ impl TimelineEventKind {
             Self::ActionItemUpdated => "Action item updated",
             Self::McpToolCalled => "MCP tool called",
             Self::McpResourceRead => "MCP resource read",
+            Self::Published => "Published",
+            Self::PublishFailed => "Publishing failed",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! over a use case in `tftsr-core`.
 
 pub mod documents;
+pub mod integrations;
 pub mod issues;
 pub mod logs;
 pub mod mcp;

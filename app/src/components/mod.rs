@@ -7,4 +7,5 @@ pub mod layout;
 pub mod logs;
 pub mod mcp;
 pub mod providers;
+pub mod publish;
 pub mod states;

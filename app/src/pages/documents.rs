@@ -198,6 +198,7 @@ fn Editor(doc: DocumentView, actions: Actions) -> impl IntoView {
     let (id_a, id_b, id_c) = (issue_id.clone(), issue_id.clone(), issue_id.clone());
     let (kind_a, kind_b) = (kind_str.clone(), kind_str.clone());
     let (id_d, kind_d) = (issue_id.clone(), kind_str.clone());
+    let id_publish = issue_id.clone();
     view! {
         <header class="page-header">
             <p class="breadcrumb"><a href=format!("/issues/{issue_id}")>{format!("← {issue_title}")}</a></p>
@@ -250,6 +251,8 @@ fn Editor(doc: DocumentView, actions: Actions) -> impl IntoView {
             </div>
             <button type="submit" class="button primary" data-testid="save-document">"Save"</button>
         </ActionForm>
+        <crate::components::publish::PublishPanel issue_id=id_publish kind
+            unsaved=Signal::derive(move || matches!(state.get(), SaveState::Dirty | SaveState::Saving)) />
         <section class="card" aria-labelledby="history-heading">
             <h2 id="history-heading">"History"</h2>
             <p class="hint">"A version is kept when the document is drafted, redrafted or restored, and every five minutes of editing."</p>

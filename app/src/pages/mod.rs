@@ -2,6 +2,7 @@
 
 pub mod dashboard;
 pub mod documents;
+pub mod integrations;
 pub mod issue_detail;
 pub mod issues_list;
 pub mod log_review;

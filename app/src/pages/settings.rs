@@ -23,6 +23,10 @@ pub fn SettingsPage() -> impl IntoView {
             <h2 id="mcp-heading">"MCP servers"</h2>
             <p>"Let the assistant call tools on your monitoring, ticket and runbook servers during a triage: " <a href="/settings/mcp" data-testid="mcp-settings-link">"manage MCP servers"</a>"."</p>
         </section>
+        <section class="card" aria-labelledby="integrations-heading" id="integrations">
+            <h2 id="integrations-heading">"Integrations"</h2>
+            <p>"Publish documents to Confluence and file incidents in ServiceNow or work items in Azure DevOps: " <a href="/settings/integrations" data-testid="integrations-link">"set up integrations"</a> "."</p>
+        </section>
         <section class="card">
             <h2>"Data"</h2>
             <p>"Everything is stored in one encrypted database on this machine. See " <a href="/security">"Security"</a> " for the cipher, the key source and the audit log."</p>

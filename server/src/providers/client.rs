@@ -136,6 +136,13 @@ impl HttpClient {
         &self.config
     }
 
+    /// The underlying client (TLS, connect and idle timeouts, same-host
+    /// redirects only, user agent), for callers with their own wire format:
+    /// the integrations.
+    pub(crate) fn reqwest(&self) -> &reqwest::Client {
+        &self.inner
+    }
+
     /// Sends `wire` and returns the reply once it has a 2xx status,
     /// retrying as the config allows. An error reply is read (up to 64 KiB)
     /// and mapped by `dialect`.

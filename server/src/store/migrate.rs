@@ -40,6 +40,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_mcp_calls",
         sql: include_str!("../../../migrations/0006_mcp_calls.sql"),
     },
+    Migration {
+        name: "0007_integrations",
+        sql: include_str!("../../../migrations/0007_integrations.sql"),
+    },
 ];
 
 impl Migration {

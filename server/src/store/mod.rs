@@ -13,6 +13,7 @@
 
 pub mod ai;
 pub mod docs;
+pub mod integrations;
 pub mod issues;
 pub mod key;
 pub mod logs;

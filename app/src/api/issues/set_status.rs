@@ -9,5 +9,7 @@ pub async fn set_issue_status(id: String, status: String) -> Result<Issue, AppEr
     let id = super::super::parse_id(&id)?;
     let status = tftsr_core::IssueStatus::parse(status.trim())
         .ok_or_else(|| AppError::BadRequest("Unknown status.".into()))?;
-    crate::services::blocking(move |s| Ok(s.tracker.set_status(id, status)?)).await
+    let issue = crate::services::blocking(move |s| Ok(s.tracker.set_status(id, status)?)).await?;
+    crate::api::integrations::after_status_change(&issue);
+    Ok(issue)
 }

@@ -10,5 +10,7 @@ pub async fn update_issue(id: String, seen: String, draft: IssueDraft) -> Result
     let id = super::super::parse_id(&id)?;
     let seen = tftsr_core::Timestamp::parse(&seen)
         .map_err(|_| AppError::BadRequest("The form is out of date; reload the page.".into()))?;
-    crate::services::blocking(move |s| Ok(s.tracker.update(id, &draft, seen)?)).await
+    let issue = crate::services::blocking(move |s| Ok(s.tracker.update(id, &draft, seen)?)).await?;
+    crate::api::integrations::after_status_change(&issue);
+    Ok(issue)
 }
