@@ -33,12 +33,13 @@ fn Sidebar() -> impl IntoView {
                 <li><A href="/issues">"Issues"</A></li>
                 <li><A href="/issues/new">"New issue"</A></li>
                 <li><A href="/ollama">"Local models"</A></li>
-                <li><A href="/settings">"Settings"</A></li>
                 <li><A href="/security">"Security"</A></li>
             </ul>
-            <p class="nav-heading">"Coming"</p>
-            <ul class="nav nav-coming">
-                <li><span aria-disabled="true">"Integrations"</span></li>
+            <p class="nav-heading">"Settings"</p>
+            <ul class="nav">
+                <li><A href="/settings" exact=true>"General"</A></li>
+                <li><A href="/settings/mcp">"MCP servers"</A></li>
+                <li><A href="/settings/integrations">"Integrations"</A></li>
             </ul>
             <ThemeToggle />
         </nav>
