@@ -24,7 +24,7 @@ test("an MCP server is added, discovered, and its tools run from a triage with r
   await expect(page.getByTestId("mcp-empty")).toBeVisible();
 
   // A bad form is refused field by field, and nothing is saved.
-  const form = page.getByTestId("mcp-form");
+  const form = page.getByTestId("mcp-add").getByTestId("mcp-form");
   await form.getByTestId("mcp-name").fill("Everything");
   await form.getByTestId("mcp-transport").selectOption("stdio");
   await form.getByTestId("mcp-save").click();
@@ -109,7 +109,7 @@ test("an MCP server is added, discovered, and its tools run from a triage with r
 test("a server that cannot start shows its error plainly", async ({ page }) => {
   await signIn(page, "/settings/mcp");
   await hydrated(page);
-  const form = page.getByTestId("mcp-form");
+  const form = page.getByTestId("mcp-add").getByTestId("mcp-form");
   await form.getByTestId("mcp-name").fill("Broken");
   await form.getByTestId("mcp-command").fill("/nonexistent/mcp-server");
   await form.getByTestId("mcp-save").click();

@@ -102,7 +102,7 @@ pub fn McpServersPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <section class="card" aria-labelledby="add-mcp-heading">
+        <section class="card" aria-labelledby="add-mcp-heading" data-testid="mcp-add">
             <h2 id="add-mcp-heading">"Add a server"</h2>
             <ServerForm server=None actions />
         </section>

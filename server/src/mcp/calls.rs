@@ -264,6 +264,13 @@ impl ToolCalls {
         // 1. The gate, on the exact bytes `call_tool` will serialise.
         let wire = serde_json::to_string(&arguments).unwrap_or_default();
         if let Some(blocked) = self.gate(issue, wire).await? {
+            // Not sent, and not kept as typed either: the record holds the
+            // arguments redacted, so no unreviewed value is stored.
+            let (redacted, _) = self.redact(issue, record.arguments.clone()).await?;
+            let record = NewMcpCall {
+                arguments: redacted,
+                ..record
+            };
             let now = self.clock.now();
             let id = self
                 .store(move |db, _| db.insert_mcp_call(&record, None, now))
