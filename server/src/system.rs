@@ -104,13 +104,13 @@ impl SystemInfo for LocalSystem {
             .filter_map(|e| {
                 let name = e.file_name().to_str()?.to_owned();
                 let meta = e.metadata().ok()?;
-                (meta.is_file() && name.ends_with(".db") && !name.starts_with('.')).then(|| {
+                (meta.is_file() && name.ends_with(".db") && !name.starts_with('.')).then_some(
                     BackupRow {
-                        name,
                         size_bytes: meta.len(),
+                        name,
                         sha256: None,
-                    }
-                })
+                    },
+                )
             })
             .collect();
         // Timestamped names sort by time.
