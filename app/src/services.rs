@@ -23,6 +23,20 @@ use tftsr_core::mcp::{McpCall, McpServerDraft, McpServerId, McpServerSettings};
 /// Facts about the local installation that only the server knows.
 pub trait SystemInfo: Send + Sync {
     fn encryption_status(&self) -> Result<EncryptionStatus, StoreError>;
+    /// One page of the audit log, newest first.
+    fn audit_page(
+        &self,
+        query: &tftsr_core::audit::AuditQuery,
+    ) -> Result<tftsr_core::audit::AuditPage, StoreError>;
+    /// Every audit entry the filter allows (capped), newest first.
+    fn audit_export(
+        &self,
+        filter: &tftsr_core::audit::AuditFilter,
+    ) -> Result<Vec<tftsr_core::AuditEntry>, StoreError>;
+    /// Writes an encrypted backup into the data directory's `backups/`.
+    fn backup_now(&self) -> Result<crate::wire::BackupRow, AppError>;
+    /// The backups in `backups/`, newest first.
+    fn backups(&self) -> Result<Vec<crate::wire::BackupRow>, AppError>;
 }
 
 /// Log files: upload happens over a plain HTTP route (it streams); the rest

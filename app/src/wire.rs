@@ -68,6 +68,9 @@ pub struct EncryptionStatus {
     pub db_path: String,
     pub db_size_bytes: u64,
     pub migrations: Vec<MigrationRow>,
+    /// Of `db_size_bytes`, the write-ahead log (`-wal`).
+    #[serde(default)]
+    pub wal_size_bytes: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -80,6 +83,42 @@ pub struct MigrationRow {
 pub struct SecurityOverview {
     pub encryption: EncryptionStatus,
     pub audit: Vec<AuditEntry>,
+}
+
+/// An encrypted backup in the data directory's `backups/` folder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupRow {
+    pub name: String,
+    pub size_bytes: u64,
+    pub sha256: Option<String>,
+}
+
+/// The audit filter as typed in the page's form (and its query string):
+/// parsed and checked on the server by core.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditParams {
+    pub action: Option<String>,
+    pub entity: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl AuditParams {
+    pub fn pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("action", &self.action),
+            ("entity", &self.entity),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("before", &self.before),
+            ("after", &self.after),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+        .collect()
+    }
 }
 
 #[cfg(test)]

@@ -57,6 +57,8 @@ pub enum CliError {
     Input(String),
     #[error("cannot start: {0}")]
     Setup(String),
+    #[error(transparent)]
+    Maintenance(#[from] crate::store::maintenance::MaintenanceError),
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -401,5 +403,93 @@ fn db(data: &DataArgs, command: DbCommand) -> Result<(), CliError> {
             );
             Ok(())
         }
+        DbCommand::Rekey => rekey(data),
+        DbCommand::Backup(args) => {
+            let dir = data.resolve_data_dir();
+            let db_path = dir.join(DB_FILE);
+            if !db_path.exists() {
+                return Err(
+                    crate::store::maintenance::MaintenanceError::NoDatabase(db_path).into(),
+                );
+            }
+            let (key, _) = key::resolve(KeyInputs::from_env(), &dir, &db_path)?;
+            let db = Database::open_unmigrated(&db_path, &key)?;
+            let now = tftsr_core::Clock::now(&SystemClock);
+            let info = db.backup_to(&args.file, Some(&key), args.force, now)?;
+            println!(
+                "wrote {} ({} bytes, SHA-256 {}); it opens with the current key",
+                info.path.display(),
+                info.size,
+                info.sha256
+            );
+            Ok(())
+        }
     }
+}
+
+/// The new key for `db rekey`: `TFTSR_NEW_DB_KEY`, else one line of stdin.
+fn read_new_key() -> Result<Secret, CliError> {
+    use crate::store::maintenance::NEW_KEY_ENV;
+    use std::io::{BufRead, IsTerminal};
+    if let Ok(k) = std::env::var(NEW_KEY_ENV) {
+        return Ok(Secret::new(k));
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("New database key (the input is shown; prefer {NEW_KEY_ENV} or a pipe): ");
+    }
+    let mut line = zeroize::Zeroizing::new(String::new());
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Input(format!("cannot read the new key from stdin: {e}")))?;
+    Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_owned()))
+}
+
+/// `tftsr db rekey`: changes the key, then updates the generated key file
+/// if that is where the key came from.
+fn rekey(data: &DataArgs) -> Result<(), CliError> {
+    use crate::store::maintenance::{self, MaintenanceError};
+    let dir = data.resolve_data_dir();
+    let db_path = dir.join(DB_FILE);
+    if !db_path.exists() {
+        return Err(MaintenanceError::NoDatabase(db_path).into());
+    }
+    let (old, source) = key::resolve(KeyInputs::from_env(), &dir, &db_path)?;
+    let new = read_new_key()?;
+    maintenance::validate_new_key(&new)?;
+    // The generated key file is replaced only once the database has the new
+    // key; the new key is written beside it first, so it is never lost.
+    let pending = match &source {
+        KeySource::Generated(path) => {
+            let next = path.with_extension("key.new");
+            let _ = std::fs::remove_file(&next);
+            key::write_private(&next, new.expose()).map_err(|source| KeyError::WriteFile {
+                path: next.clone(),
+                source,
+            })?;
+            Some((next, path.clone()))
+        }
+        _ => None,
+    };
+    let now = tftsr_core::Clock::now(&SystemClock);
+    if let Err(e) = maintenance::rekey(&db_path, &old, &new, now) {
+        if let (Some((next, _)), false) = (&pending, matches!(e, MaintenanceError::VerifyFailed)) {
+            let _ = std::fs::remove_file(next);
+        }
+        return Err(e.into());
+    }
+    match pending {
+        Some((next, path)) => {
+            std::fs::rename(&next, &path).map_err(|source| KeyError::WriteFile {
+                path: path.clone(),
+                source,
+            })?;
+            println!("database key changed; the new key is in {}", path.display());
+        }
+        None => {
+            println!("database key changed; update {source} to the new key before the next start")
+        }
+    }
+    Ok(())
 }

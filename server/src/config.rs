@@ -88,6 +88,20 @@ pub enum DbCommand {
     Status,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Change the database key. The new key is read from TFTSR_NEW_DB_KEY
+    /// or stdin, never from an argument; stop the server first.
+    Rekey,
+    /// Write an encrypted backup (same key) to FILE.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup file to write.
+    pub file: PathBuf,
+    /// Replace FILE if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Where the data lives and how it is unlocked.

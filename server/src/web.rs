@@ -46,6 +46,9 @@ pub fn router(parts: AppParts, options: LeptosOptions, policy: Arc<Policy>) -> R
             get(crate::documents::download),
         )
         .with_state(services.documents.clone());
+    let audit_routes = Router::new()
+        .route("/api/audit/export", get(crate::audit_export::export))
+        .with_state(services.system.clone());
     let context = move || provide_context(services.clone());
     let app_shell = {
         let options = options.clone();
@@ -55,6 +58,7 @@ pub fn router(parts: AppParts, options: LeptosOptions, policy: Arc<Policy>) -> R
         .route("/healthz", get(|| async { "ok" }))
         .merge(log_routes)
         .merge(document_routes)
+        .merge(audit_routes)
         .leptos_routes_with_context(&options, routes, context.clone(), app_shell)
         .fallback(file_and_error_handler_with_context(context, shell))
         .layer(axum::middleware::from_fn_with_state(

@@ -12,11 +12,13 @@
 //! because a cache miss costs a page decryption and HMAC check.
 
 pub mod ai;
+pub mod audit;
 pub mod docs;
 pub mod integrations;
 pub mod issues;
 pub mod key;
 pub mod logs;
+pub mod maintenance;
 pub mod mcp;
 pub mod mcp_calls;
 pub mod migrate;
