@@ -213,6 +213,31 @@ pub struct Services {
     pub documents: Arc<dyn DocumentService>,
     pub mcp: Arc<dyn McpService>,
     pub integrations: Arc<dyn IntegrationService>,
+    pub images: Arc<dyn ImageService>,
+}
+
+/// Images attached to issues. Their bytes move through plain routes
+/// (`POST /api/issues/{id}/images`, `GET /api/images/{id}[/thumb]`); this
+/// is the rest.
+pub trait ImageService: Send + Sync {
+    /// The issue's images, oldest first.
+    fn list(
+        &self,
+        issue: IssueId,
+    ) -> Result<Vec<tftsr_core::attachments::ImageAttachment>, AppError>;
+    /// Records that the engineer checked the image and it may leave the
+    /// machine (or withdraws that), audited.
+    fn set_cleared(
+        &self,
+        issue: IssueId,
+        id: tftsr_core::attachments::AttachmentId,
+        cleared: bool,
+    ) -> Result<tftsr_core::attachments::ImageAttachment, AppError>;
+    fn delete(
+        &self,
+        issue: IssueId,
+        id: tftsr_core::attachments::AttachmentId,
+    ) -> Result<(), AppError>;
 }
 
 /// MCP servers (Settings → MCP servers) and what the engineer does with

@@ -91,7 +91,7 @@ test("a binary file is refused with a reason and the text file beside it still l
   const outcome = page.getByTestId("upload-outcome");
   await expect(outcome).toContainText("1 file(s) uploaded");
   await expect(outcome).toContainText("screenshot.png");
-  await expect(outcome).toContainText("This is an image, not a log");
+  await expect(outcome).toContainText("This is an image, not a log. Add it under Images");
   await expect(page.getByTestId("log-row").filter({ hasText: "app.log" })).toHaveAttribute("data-state", "review");
 });
 

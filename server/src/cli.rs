@@ -132,6 +132,8 @@ pub struct AppParts {
     pub logs: Arc<Logs>,
     /// The MCP connections, to discover at start-up and close at shutdown.
     pub mcp: Arc<crate::mcp::McpManager>,
+    /// Image attachments, for their upload and viewing routes.
+    pub images: Arc<crate::attachments::Images>,
 }
 
 /// The master key of the blob store, kept in the encrypted database and
@@ -159,6 +161,11 @@ pub fn services(
     let clock: Arc<dyn tftsr_core::Clock> = Arc::new(SystemClock);
     let blobs = BlobStore::open(&data_dir.join("blobs"), &blob_key(&db)?)
         .map_err(|e| CliError::Blobs(e.to_string()))?;
+    let images = Arc::new(crate::attachments::Images::new(
+        db.clone(),
+        blobs.clone(),
+        clock.clone(),
+    ));
     let logs = Arc::new(Logs::new(db.clone(), blobs, clock.clone(), max_upload)?);
     let credentials = Credentials::load_or_create(&db, clock.now())
         .map_err(|e| CliError::Setup(e.to_string()))?;
@@ -195,6 +202,7 @@ pub fn services(
     let integrations = crate::integrations::Integrations::new(
         db.clone(),
         logs.clone(),
+        images.clone(),
         credentials.clone(),
         client.clone(),
         clock.clone(),
@@ -217,9 +225,11 @@ pub fn services(
             documents: Arc::new(documents),
             mcp: Arc::new(crate::mcp::McpPanel::new(tool_calls)),
             integrations: Arc::new(integrations),
+            images: images.clone(),
         },
         logs,
         mcp,
+        images,
     })
 }
 

@@ -5,6 +5,7 @@
 //! hands the resulting services to the Leptos app as context. `main.rs` only
 //! parses arguments and calls [`cli::run`].
 
+pub mod attachments;
 pub mod audit_export;
 pub mod blobs;
 pub mod cli;

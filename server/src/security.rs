@@ -60,10 +60,19 @@ const UPLOAD_OVERHEAD: u64 = 1024 * 1024;
 
 /// Whether `path` is the streaming log upload route.
 pub fn is_upload_path(method: &Method, path: &str) -> bool {
+    upload_route(method, path, "/logs")
+}
+
+/// Whether `path` is the image upload route.
+pub fn is_image_upload_path(method: &Method, path: &str) -> bool {
+    upload_route(method, path, "/images")
+}
+
+fn upload_route(method: &Method, path: &str, suffix: &str) -> bool {
     *method == Method::POST
         && path
             .strip_prefix("/api/issues/")
-            .and_then(|rest| rest.strip_suffix("/logs"))
+            .and_then(|rest| rest.strip_suffix(suffix))
             .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
@@ -283,22 +292,29 @@ pub async fn guard(State(policy): State<Arc<Policy>>, req: Request, next: Next) 
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let upload = is_upload_path(req.method(), &path);
-    let limit = if upload {
-        usize::try_from(policy.max_upload.saturating_add(UPLOAD_OVERHEAD)).unwrap_or(usize::MAX)
-    } else {
-        MAX_BODY_BYTES
-    };
-    if declared.is_some_and(|n| n > limit as u64) {
-        let message = if upload {
+    let (limit, too_large) = if is_upload_path(req.method(), &path) {
+        (
+            usize::try_from(policy.max_upload.saturating_add(UPLOAD_OVERHEAD))
+                .unwrap_or(usize::MAX),
             format!(
                 "The upload is larger than the limit of {}.",
                 tftsr_core::logs::human_bytes(policy.max_upload)
-            )
-        } else {
-            "Request too large.".to_owned()
-        };
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, &message);
+            ),
+        )
+    } else if is_image_upload_path(req.method(), &path) {
+        let images = tftsr_core::attachments::MAX_IMAGE_REQUEST_BYTES;
+        (
+            usize::try_from(images.saturating_add(UPLOAD_OVERHEAD)).unwrap_or(usize::MAX),
+            format!(
+                "The upload is larger than the limit of {}; send fewer images at once.",
+                tftsr_core::logs::human_bytes(images)
+            ),
+        )
+    } else {
+        (MAX_BODY_BYTES, "Request too large.".to_owned())
+    };
+    if declared.is_some_and(|n| n > limit as u64) {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, &too_large);
     }
     // Bodies without a length (chunked) are cut off at the same size.
     let mut req = req.map(|body| Body::new(http_body_util::Limited::new(body, limit)));

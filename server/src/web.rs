@@ -25,7 +25,12 @@ pub fn leptos_options(site_root: &str, addr: std::net::SocketAddr) -> LeptosOpti
 }
 
 pub fn router(parts: AppParts, options: LeptosOptions, policy: Arc<Policy>) -> Router {
-    let AppParts { services, logs, .. } = parts;
+    let AppParts {
+        services,
+        logs,
+        images,
+        ..
+    } = parts;
     let routes = generate_route_list(App);
     // The log routes stream bytes, so they are plain axum handlers; the
     // security gate caps the upload at the configured size instead of the
@@ -40,6 +45,14 @@ pub fn router(parts: AppParts, options: LeptosOptions, policy: Arc<Policy>) -> R
             get(crate::logs::upload::download_redacted),
         )
         .with_state(logs);
+    let image_routes = Router::new()
+        .route(
+            "/api/issues/{id}/images",
+            post(crate::attachments::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/images/{id}", get(crate::attachments::original))
+        .route("/api/images/{id}/thumb", get(crate::attachments::thumb))
+        .with_state(images);
     let document_routes = Router::new()
         .route(
             "/api/export/{issue}/{kind}/{format}",
@@ -57,6 +70,7 @@ pub fn router(parts: AppParts, options: LeptosOptions, policy: Arc<Policy>) -> R
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(log_routes)
+        .merge(image_routes)
         .merge(document_routes)
         .merge(audit_routes)
         .leptos_routes_with_context(&options, routes, context.clone(), app_shell)

@@ -70,8 +70,15 @@ async fn setup() -> Setup {
     })
     .expect("client");
     let integrations = Arc::new(
-        Integrations::new(h.t.db.clone(), h.logs.clone(), credentials, client, clock)
-            .with_timeout(Duration::from_secs(2)),
+        Integrations::new(
+            h.t.db.clone(),
+            h.logs.clone(),
+            h.images.clone(),
+            credentials,
+            client,
+            clock,
+        )
+        .with_timeout(Duration::from_secs(2)),
     );
     Setup {
         h,
@@ -1022,4 +1029,160 @@ async fn resolving_an_issue_files_the_items_and_records_failures_on_the_timeline
         s.h.t.tracker.get(s.h.issue).expect("issue").status,
         IssueStatus::Resolved
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleared_images_go_out_without_metadata_and_the_rest_stay_here() {
+    use common::imagegen::{GPS_TEXT, SECRET_TEXT, contains, jpeg_with_exif, png_with_text};
+    let s = setup().await;
+    s.configure_all().await;
+    s.document(DocumentKind::Rca, CLEAN_DOC).await;
+    let png = png_with_text(64, 32);
+    let jpeg = jpeg_with_exif(48, 24);
+    let other = png_with_text(16, 16);
+    let (images, issue) = (s.h.images.clone(), s.h.issue);
+    let add = |name: &'static str, bytes: Vec<u8>| {
+        let images = images.clone();
+        async move {
+            tokio::task::spawn_blocking(move || images.add(issue, name, &bytes))
+                .await
+                .expect("join")
+                .expect("added")
+                .id
+        }
+    };
+    let grafana = add("grafana cpu.png", png.clone()).await;
+    let photo = add("rack photo.jpg", jpeg.clone()).await;
+    let _unchecked = add("unchecked.png", other).await;
+    let clear = |id| {
+        let images = s.h.images.clone();
+        async move {
+            tokio::task::spawn_blocking(move || images.set_cleared(issue, id, true))
+                .await
+                .expect("join")
+                .expect("cleared")
+        }
+    };
+    clear(grafana).await;
+    clear(photo).await;
+
+    // Confluence: the page shows the images from its attachments; both go
+    // up without their metadata; the unchecked one stays here.
+    let page = s
+        .publish(DocumentKind::Rca, Service::Confluence)
+        .await
+        .expect("published");
+    let stored = s.fake.page(&page.remote_id).expect("page");
+    assert!(
+        stored
+            .storage
+            .contains("<ri:attachment ri:filename=\"grafana cpu.png\" />")
+    );
+    assert!(stored.storage.contains("ri:filename=\"rack photo.jpg\""));
+    assert!(!stored.storage.contains("unchecked"));
+    let sent = s.fake.attachments();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(
+        sent.iter()
+            .all(|a| a.service == "confluence" && a.parent == page.remote_id)
+    );
+    let png_sent = sent
+        .iter()
+        .find(|a| a.file_name == "grafana cpu.png")
+        .expect("png");
+    assert_eq!(png_sent.content_type, "image/png");
+    assert!(
+        !contains(&png_sent.bytes, SECRET_TEXT),
+        "PNG text chunk removed"
+    );
+    let decoded = image::load_from_memory(&png_sent.bytes).expect("still a PNG");
+    assert_eq!((decoded.width(), decoded.height()), (64, 32));
+    let jpeg_sent = sent
+        .iter()
+        .find(|a| a.file_name == "rack photo.jpg")
+        .expect("jpeg");
+    assert!(!contains(&jpeg_sent.bytes, GPS_TEXT), "EXIF removed");
+    assert!(image::load_from_memory(&jpeg_sent.bytes).is_ok());
+    let audit = s.audit("publish_to_confluence");
+    let listed = audit[0]["images"].as_array().expect("images in the audit");
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed
+            .iter()
+            .any(|i| i["attachment_id"] == grafana.to_string()
+                && i["sent_sha256"] == hex::encode(Sha256::digest(&png_sent.bytes)))
+    );
+
+    // ServiceNow: attached to the incident it just created.
+    let incident = s
+        .publish(DocumentKind::Rca, Service::ServiceNow)
+        .await
+        .expect("created");
+    let snow: Vec<_> = s
+        .fake
+        .attachments()
+        .into_iter()
+        .filter(|a| a.service == "servicenow")
+        .collect();
+    assert_eq!(snow.len(), 2);
+    assert!(snow.iter().all(|a| a.parent == incident.remote_id));
+    assert!(
+        snow.iter()
+            .any(|a| a.content_type == "image/jpeg" && a.file_name == "rack photo.jpg")
+    );
+
+    // Azure DevOps: uploaded first, then linked by the work item it creates.
+    s.publish(DocumentKind::Rca, Service::AzureDevOps)
+        .await
+        .expect("created");
+    let uploads: Vec<_> = s
+        .fake
+        .attachments()
+        .into_iter()
+        .filter(|a| a.service == "azure_devops")
+        .collect();
+    assert_eq!(uploads.len(), 2);
+    let item = s.fake.work_items().pop().expect("work item");
+    let relations = item["relations"].as_array().expect("relations");
+    assert_eq!(relations.len(), 2);
+    for upload in &uploads {
+        assert!(relations.iter().any(|r| r["url"] == upload.url.as_str()));
+        assert!(!contains(&upload.bytes, SECRET_TEXT) && !contains(&upload.bytes, GPS_TEXT));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_name_with_personal_data_stops_the_publish() {
+    use common::imagegen::png_with_text;
+    let s = setup().await;
+    s.configure_all().await;
+    s.document(DocumentKind::Rca, CLEAN_DOC).await;
+    let (images, issue) = (s.h.images.clone(), s.h.issue);
+    tokio::task::spawn_blocking(move || {
+        let id = images
+            .add(
+                issue,
+                "receipt 4111 1111 1111 1111.png",
+                &png_with_text(8, 8),
+            )
+            .expect("added")
+            .id;
+        images.set_cleared(issue, id, true).expect("cleared");
+    })
+    .await
+    .expect("join");
+    let before = s.fake.requests().len();
+    let err = s
+        .publish(DocumentKind::Rca, Service::Confluence)
+        .await
+        .expect_err("gated");
+    // Names are made safe for file systems (no `@` or dots), but digits
+    // survive: a card number in a name is stopped like one in the text.
+    assert!(
+        err.to_string().starts_with("Not sent to Confluence"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("CREDIT_CARD"), "{err}");
+    assert_eq!(s.fake.requests().len(), before, "nothing was sent");
+    assert!(s.fake.attachments().is_empty());
 }

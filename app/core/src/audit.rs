@@ -56,6 +56,13 @@ pub enum AuditAction {
     /// An encrypted backup of the database was written (file name, SHA-256
     /// and size).
     DbBackup,
+    /// An image was attached to an issue (name, type, size, SHA-256).
+    ImageAttached,
+    /// An image was removed from an issue.
+    ImageDeleted,
+    /// The engineer confirmed an image shows nothing that must stay on this
+    /// machine (or withdrew that); only cleared images can be sent.
+    ImageCleared,
 }
 
 impl AuditAction {
@@ -87,6 +94,9 @@ impl AuditAction {
             Self::IntegrationSaved => "integration_saved",
             Self::DbRekeyed => "db_rekeyed",
             Self::DbBackup => "db_backup",
+            Self::ImageAttached => "image_attached",
+            Self::ImageDeleted => "image_deleted",
+            Self::ImageCleared => "image_cleared",
         }
     }
 }
@@ -141,6 +151,9 @@ impl AuditAction {
         Self::IntegrationSaved,
         Self::DbRekeyed,
         Self::DbBackup,
+        Self::ImageAttached,
+        Self::ImageDeleted,
+        Self::ImageCleared,
     ];
 
     pub fn parse(text: &str) -> Option<Self> {

@@ -14,6 +14,7 @@
 mod macros;
 
 pub mod ai;
+pub mod attachments;
 pub mod audit;
 pub mod doc;
 pub mod issue;

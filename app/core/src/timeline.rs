@@ -44,6 +44,10 @@ pub enum TimelineEventKind {
     /// Creating the remote item on resolve failed (best effort; the status
     /// change stands).
     PublishFailed,
+    /// An image was attached.
+    ImageAttached,
+    /// An image was removed.
+    ImageDeleted,
 }
 
 impl TimelineEventKind {
@@ -65,6 +69,8 @@ impl TimelineEventKind {
             Self::McpResourceRead => "mcp_resource_read",
             Self::Published => "published",
             Self::PublishFailed => "publish_failed",
+            Self::ImageAttached => "image_attached",
+            Self::ImageDeleted => "image_deleted",
         }
     }
 
@@ -86,6 +92,8 @@ impl TimelineEventKind {
             "mcp_resource_read" => Some(Self::McpResourceRead),
             "published" => Some(Self::Published),
             "publish_failed" => Some(Self::PublishFailed),
+            "image_attached" => Some(Self::ImageAttached),
+            "image_deleted" => Some(Self::ImageDeleted),
             _ => None,
         }
     }
@@ -108,6 +116,8 @@ impl TimelineEventKind {
             Self::McpResourceRead => "MCP resource read",
             Self::Published => "Published",
             Self::PublishFailed => "Publishing failed",
+            Self::ImageAttached => "Image attached",
+            Self::ImageDeleted => "Image removed",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! over a use case in `tftsr-core`.
 
 pub mod documents;
+pub mod images;
 pub mod integrations;
 pub mod issues;
 pub mod logs;

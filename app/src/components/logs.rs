@@ -145,9 +145,8 @@ pub fn UploadForm(issue_id: String, on_done: Callback<()>) -> impl IntoView {
         if let Some(form) = form_ref.get() {
             match web_sys::FormData::new_with_form(&form) {
                 Ok(data) => {
-                    if let Err(e) =
-                        upload::send(&issue.get_value(), data, progress, report, on_done)
-                    {
+                    let url = format!("/api/issues/{}/logs", issue.get_value());
+                    if let Err(e) = upload::send(&url, data, progress, report, on_done) {
                         report.set(Some(UploadReport {
                             uploaded: Vec::new(),
                             refused: vec![RefusedFile {
@@ -251,8 +250,9 @@ pub fn later(f: impl FnOnce() + 'static, ms: u64) {
     let _ = (f, ms);
 }
 
+/// Multipart uploads with progress, shared by the log and image forms.
 #[cfg(feature = "hydrate")]
-mod upload {
+pub(crate) mod upload {
     use leptos::prelude::*;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
@@ -269,16 +269,17 @@ mod upload {
         }
     }
 
-    /// Posts `data` with progress events; the report lands in `report`.
+    /// Posts `data` to `url` with progress events; the report lands in
+    /// `report`.
     pub fn send(
-        issue: &str,
+        url: &str,
         data: web_sys::FormData,
         progress: RwSignal<Option<f64>>,
         report: RwSignal<Option<UploadReport>>,
         on_done: Callback<()>,
     ) -> Result<(), wasm_bindgen::JsValue> {
         let xhr = web_sys::XmlHttpRequest::new()?;
-        xhr.open("POST", &format!("/api/issues/{issue}/logs"))?;
+        xhr.open("POST", url)?;
         xhr.set_request_header("Accept", "application/json")?;
         progress.set(Some(0.0));
         report.set(None);

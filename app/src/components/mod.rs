@@ -2,6 +2,7 @@
 
 pub mod badges;
 pub mod documents;
+pub mod images;
 pub mod issue_form;
 pub mod layout;
 pub mod logs;

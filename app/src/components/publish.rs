@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use tftsr_core::doc::DocumentKind;
 use tftsr_core::publish::Service;
 
+use crate::api::images::list_images;
 use crate::api::integrations::{PublishDocument, publish_targets};
 use crate::components::states::ErrorBox;
 use crate::wire::{PublicationView, PublishTarget};
@@ -62,10 +63,30 @@ pub fn PublishPanel(
     );
     let error = move || publish.value().get().and_then(Result::err);
     let done = move || publish.value().get().and_then(Result::ok);
+    let issue_for_images = issue_id.clone();
+    let images = Resource::new(|| (), move |_| list_images(issue_for_images.clone()));
     view! {
         <section class="card" aria-labelledby="publish-heading" data-testid="publish-panel">
             <h2 id="publish-heading">"Publish"</h2>
             <p class="hint">"Sends the saved version, after a check for unreviewed personal data; every send is in the audit log. Set services up in " <a href="/settings/integrations">"Settings → Integrations"</a> "."</p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    images.await.ok().filter(|list| !list.is_empty()).map(|list| {
+                        let cleared = list.iter().filter(|i| i.cleared_at.is_some()).count();
+                        let waiting = list.len() - cleared;
+                        view! {
+                            <p class="hint" data-testid="publish-images">
+                                {match cleared {
+                                    0 => "No image is cleared to share, so none is attached.".to_owned(),
+                                    1 => "1 cleared image is attached, without its metadata.".to_owned(),
+                                    n => format!("{n} cleared images are attached, without their metadata."),
+                                }}
+                                {(waiting > 0).then(|| format!(" {waiting} not checked stay on this machine; clear them on the issue page to include them."))}
+                            </p>
+                        }
+                    })
+                })}
+            </Transition>
             <Transition fallback=|| view! { <p class="muted">"…"</p> }>
                 {move || {
                     let issue_id = issue_id.clone();

@@ -73,6 +73,7 @@ fn Detail(
             <div>
                 <StatusActions issue=issue.clone() action=set_status />
                 <LogsSection issue_id=issue.id.to_string() />
+                <crate::components::images::ImagesSection issue_id=issue.id.to_string() />
                 <crate::components::documents::DocumentsCard issue_id=issue.id.to_string() />
                 <EditForm issue=issue.clone() action=update />
                 <DeleteIssueForm id=issue.id.to_string() action=delete />

@@ -34,6 +34,7 @@ use tftsr_core::publish::{
 use tftsr_core::timeline::{NewTimelineEvent, TimelineEventKind};
 use tftsr_core::{Clock, IssueId, IssueStore};
 
+use crate::attachments::{Images, OutgoingImage};
 use crate::credentials::Credentials;
 use crate::logs::Logs;
 use crate::providers::HttpClient;
@@ -119,11 +120,14 @@ struct Prepared {
     document_version: Option<i64>,
     previous: Option<PublicationRow>,
     accepted: AcceptedValues,
+    /// The issue's cleared images, metadata removed.
+    images: Vec<OutgoingImage>,
 }
 
 pub struct Integrations {
     db: Arc<Database>,
     logs: Arc<Logs>,
+    images: Arc<Images>,
     credentials: Credentials,
     client: HttpClient,
     clock: Arc<dyn Clock>,
@@ -134,6 +138,7 @@ impl Integrations {
     pub fn new(
         db: Arc<Database>,
         logs: Arc<Logs>,
+        images: Arc<Images>,
         credentials: Credentials,
         client: HttpClient,
         clock: Arc<dyn Clock>,
@@ -141,6 +146,7 @@ impl Integrations {
         Self {
             db,
             logs,
+            images,
             credentials,
             client,
             clock,
@@ -246,6 +252,15 @@ impl Integrations {
             None => (record.title.clone(), record.description.clone(), None),
         };
         let doc_type = kind.map_or("issue", DocumentKind::as_str);
+        // Cleared images go with every publish; the rest stay here.
+        let cleared: Vec<_> = self
+            .images
+            .list(issue)?
+            .into_iter()
+            .filter(|i| i.cleared_at.is_some())
+            .map(|i| i.id)
+            .collect();
+        let images = self.images.outgoing(issue, &cleared)?;
         let publications = self.db.publications(issue)?;
         let previous = if service.tracks_issues() {
             // One incident / work item per issue, whichever document made it.
@@ -266,10 +281,12 @@ impl Integrations {
                 kind,
                 title,
                 markdown,
+                images: images.iter().map(|i| i.file_name.clone()).collect(),
             },
             document_version,
             previous,
             accepted: self.accepted(issue)?,
+            images,
         })
     }
 
@@ -306,7 +323,12 @@ impl Integrations {
             )));
         }
         let payload = Payload::new(service, &prepared.input);
-        let gated = payload.gated_text();
+        // Image names leave too (as file names), so the gate reads them.
+        let mut gated = payload.gated_text();
+        for name in &prepared.input.images {
+            gated.push('\n');
+            gated.push_str(name);
+        }
         self.gate(&gated, &prepared.accepted, service)?;
         let payload_sha256 = sha256_hex(gated.as_bytes());
         let action = match service {
@@ -328,6 +350,12 @@ impl Integrations {
                 "payload_bytes": gated.len(),
                 "token_sha256": prepared.token_sha256,
                 "auto_on_resolve": kind.is_none(),
+                "images": prepared.images.iter().map(|i| json!({
+                    "attachment_id": i.image.id.to_string(),
+                    "sha256": i.image.sha256,
+                    "sent_sha256": sha256_hex(&i.bytes),
+                    "sent_bytes": i.bytes.len(),
+                })).collect::<Vec<_>>(),
             }),
         };
         let now = self.clock.now();
@@ -335,11 +363,12 @@ impl Integrations {
             .await?;
         tracing::info!(service = service.as_str(), issue = %issue, kind = prepared.input.doc_type(), "publishing");
         let remote = self.remote(&prepared.config, &prepared.token);
-        let item = send_payload(
+        let (item, image_failure) = send_payload(
             &remote,
             &prepared.config,
             &payload,
             prepared.previous.as_ref(),
+            &prepared.images,
         )
         .await
         .map_err(|e| remote.scrub(e))
@@ -383,11 +412,26 @@ impl Integrations {
                 "doc_type": row.doc_type,
                 "remote_id": row.remote_id,
                 "remote_url": row.remote_url,
+                "images": prepared.images.len(),
             }),
         };
         let stored = row.clone();
         self.blocking(move |me| Ok(me.db.record_publication(&stored, &event)?))
             .await?;
+        if let Some(e) = image_failure {
+            // The item exists and is recorded; say what is missing from it.
+            let e = remote.scrub(e);
+            return Err(AppError::Unavailable(format!(
+                "The {} was {}, but not all images reached it: {} Publish again to retry.",
+                service.item(),
+                if service == Service::Confluence {
+                    "published"
+                } else {
+                    "created"
+                },
+                e.message
+            )));
+        }
         Ok(publication_view(&row))
     }
 
@@ -410,6 +454,7 @@ impl Integrations {
         Integrations {
             db: self.db.clone(),
             logs: self.logs.clone(),
+            images: self.images.clone(),
             credentials: self.credentials.clone(),
             client: self.client.clone(),
             clock: self.clock.clone(),
@@ -527,30 +572,80 @@ impl Integrations {
 }
 
 /// Sends the payload: Confluence's lookups and create or update, or the
-/// one create request of ServiceNow and Azure DevOps.
+/// one create request of ServiceNow and Azure DevOps; and the images.
+/// Azure DevOps takes the images first (the work item links them when it
+/// is created); Confluence and ServiceNow after, onto the item. A failed
+/// image upload after the item exists is returned beside it.
 async fn send_payload(
     remote: &Remote<'_>,
     config: &ValidIntegration,
     payload: &Payload,
     previous: Option<&PublicationRow>,
-) -> Result<RemoteItem, RemoteError> {
+    images: &[OutgoingImage],
+) -> Result<(RemoteItem, Option<RemoteError>), RemoteError> {
+    let what = |image: &OutgoingImage| format!("attachment for {}", image.file_name);
     match payload {
-        Payload::Page(page) => publish_page(remote, config, page, previous).await,
+        Payload::Page(page) => {
+            let item = publish_page(remote, config, page, previous).await?;
+            for image in images {
+                let upload = confluence::attachment_request(
+                    &item.id,
+                    &image.file_name,
+                    image.image.image_type.as_str(),
+                );
+                if let Err(e) = remote
+                    .upload(&upload, image.bytes.clone(), &what(image))
+                    .await
+                    .and_then(|json| confluence::parse_attachment(&json))
+                {
+                    return Ok((item, Some(e)));
+                }
+            }
+            Ok((item, None))
+        }
         Payload::Incident(incident) => {
             let json = remote
                 .send(&servicenow::create_request(incident), "incident table")
                 .await?;
-            servicenow::parse_created(config, &json)
+            let item = servicenow::parse_created(config, &json)?;
+            for image in images {
+                let upload = servicenow::attachment_request(
+                    &item.id,
+                    &image.file_name,
+                    image.image.image_type.as_str(),
+                );
+                if let Err(e) = remote
+                    .upload(&upload, image.bytes.clone(), &what(image))
+                    .await
+                    .and_then(|json| servicenow::parse_attachment(&json))
+                {
+                    return Ok((item, Some(e)));
+                }
+            }
+            Ok((item, None))
         }
         Payload::WorkItem(work_item) => {
-            let what = format!(
+            let what_project = format!(
                 "project {} or work item type {}",
                 config.project, config.work_item_type
             );
-            let json = remote
-                .send(&azure_devops::create_request(config, work_item), &what)
-                .await?;
-            azure_devops::parse_created(config, &json)
+            let mut linked = Vec::with_capacity(images.len());
+            for image in images {
+                let upload = azure_devops::attachment_request(config, &image.file_name);
+                let json = remote
+                    .upload(&upload, image.bytes.clone(), &what_project)
+                    .await?;
+                linked.push((
+                    image.file_name.clone(),
+                    azure_devops::parse_attachment(&json)?,
+                ));
+            }
+            let request = azure_devops::with_attachments(
+                azure_devops::create_request(config, work_item),
+                &linked,
+            );
+            let json = remote.send(&request, &what_project).await?;
+            Ok((azure_devops::parse_created(config, &json)?, None))
         }
     }
 }

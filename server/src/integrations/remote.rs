@@ -12,7 +12,8 @@ use serde_json::Value;
 use tftsr_core::publish::config::AuthScheme;
 use tftsr_core::publish::remote::error_from_reply;
 use tftsr_core::publish::{
-    HttpMethod, OutboundRequest, RemoteError, RemoteErrorKind, Service, ValidIntegration,
+    FileUpload, HttpMethod, OutboundRequest, RemoteError, RemoteErrorKind, Service,
+    ValidIntegration,
 };
 use zeroize::Zeroizing;
 
@@ -89,27 +90,89 @@ impl Remote<'_> {
     /// Sends the request; a 2xx reply's JSON, or the error. `what` names
     /// what was asked for, for a 404's message.
     pub async fn send(&self, request: &OutboundRequest, what: &str) -> Result<Value, RemoteError> {
-        self.send_inner(request, what)
+        let body = match &request.body {
+            Some(body) => Some((
+                request.content_type.to_owned(),
+                serde_json::to_vec(body).map_err(|_| {
+                    RemoteError::new(
+                        RemoteErrorKind::Rejected,
+                        format!(
+                            "The request to {} could not be encoded.",
+                            self.service().label()
+                        ),
+                    )
+                })?,
+            )),
+            None => None,
+        };
+        self.send_inner(request.method, &request.path, body, &[], what)
             .await
             .map_err(|e| self.scrub(e))
     }
 
+    /// Sends a file (`bytes`) as `upload` describes: as the body, or as the
+    /// one part of a `multipart/form-data` body.
+    pub async fn upload(
+        &self,
+        upload: &FileUpload,
+        bytes: Vec<u8>,
+        what: &str,
+    ) -> Result<Value, RemoteError> {
+        let body = match upload.multipart_field {
+            Some(field) => {
+                let boundary = format!("tftsr-{}", hex::encode(rand::random::<[u8; 12]>()));
+                let name: String = upload
+                    .file_name
+                    .chars()
+                    .map(|c| {
+                        if matches!(c, '"' | '\\' | '\r' | '\n') {
+                            '_'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                let mut body = format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: {}\r\n\r\n",
+                    upload.content_type
+                )
+                .into_bytes();
+                body.extend_from_slice(&bytes);
+                body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+                (format!("multipart/form-data; boundary={boundary}"), body)
+            }
+            None => (upload.content_type.to_owned(), bytes),
+        };
+        self.send_inner(
+            upload.method,
+            &upload.path,
+            Some(body),
+            upload.headers,
+            what,
+        )
+        .await
+        .map_err(|e| self.scrub(e))
+    }
+
     async fn send_inner(
         &self,
-        request: &OutboundRequest,
+        method: HttpMethod,
+        path: &str,
+        body: Option<(String, Vec<u8>)>,
+        headers: &[(&str, &str)],
         what: &str,
     ) -> Result<Value, RemoteError> {
         let service = self.service();
         let label = service.label();
         let host = self.host();
-        let url = reqwest::Url::parse(&format!("{}{}", self.config.base_url, request.path))
-            .map_err(|_| {
+        let url =
+            reqwest::Url::parse(&format!("{}{}", self.config.base_url, path)).map_err(|_| {
                 RemoteError::new(
                     RemoteErrorKind::Rejected,
                     format!("The address for {label} could not be built; check its base URL."),
                 )
             })?;
-        let method = match request.method {
+        let method = match method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
             HttpMethod::Put => reqwest::Method::PUT,
@@ -121,15 +184,12 @@ impl Remote<'_> {
             .timeout(self.timeout)
             .header(header::AUTHORIZATION, self.authorization()?)
             .header(header::ACCEPT, "application/json");
-        if let Some(body) = &request.body {
-            let bytes = serde_json::to_vec(body).map_err(|_| {
-                RemoteError::new(
-                    RemoteErrorKind::Rejected,
-                    format!("The request to {label} could not be encoded."),
-                )
-            })?;
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        if let Some((content_type, bytes)) = body {
             builder = builder
-                .header(header::CONTENT_TYPE, request.content_type)
+                .header(header::CONTENT_TYPE, content_type)
                 .body(bytes);
         }
         let reply = builder.send().await.map_err(|e| {

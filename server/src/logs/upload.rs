@@ -32,33 +32,81 @@ fn too_large(logs: &Logs) -> String {
     )
 }
 
-fn wants_json(headers: &HeaderMap) -> bool {
+pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/json"))
 }
 
+/// Where a plain (no JavaScript) upload form is sent back to: the issue's
+/// section `anchor`, with the count and the first refusal in the query
+/// under `count` and `error`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct UploadTarget {
+    pub anchor: &'static str,
+    pub count: &'static str,
+    pub error: &'static str,
+}
+
+const LOG_TARGET: UploadTarget = UploadTarget {
+    anchor: "logs",
+    count: "uploaded",
+    error: "upload_error",
+};
+
 fn reply(headers: &HeaderMap, issue: &str, status: StatusCode, report: &UploadReport) -> Response {
+    upload_reply(headers, issue, status, report, LOG_TARGET)
+}
+
+/// The answer to an upload: JSON for scripts, a redirect back to the issue
+/// for the plain form.
+pub(crate) fn upload_reply(
+    headers: &HeaderMap,
+    issue: &str,
+    status: StatusCode,
+    report: &UploadReport,
+    target: UploadTarget,
+) -> Response {
     if wants_json(headers) {
         return (status, axum::Json(report)).into_response();
     }
-    // The plain form: back to the issue, saying what happened.
-    let mut query = format!("uploaded={}", report.uploaded.len());
+    let mut query = format!("{}={}", target.count, report.uploaded.len());
     if let Some(first) = report.refused.first() {
         let message = format!("{}: {}", first.name, first.message);
-        query.push_str("&upload_error=");
+        query.push('&');
+        query.push_str(target.error);
+        query.push('=');
         query.push_str(
             &percent_encoding::utf8_percent_encode(&message, percent_encoding::NON_ALPHANUMERIC)
                 .to_string(),
         );
     }
-    let location = format!("/issues/{issue}?{query}#logs");
+    // Only a real issue id goes into the link; anything else goes back to
+    // the list.
+    let location = match IssueId::parse(issue) {
+        Some(id) => format!("/issues/{id}?{query}#{}", target.anchor),
+        None => "/issues".to_owned(),
+    };
     let mut res = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(&location) {
         res.headers_mut().insert(header::LOCATION, v);
     }
     res
+}
+
+/// A `Content-Disposition` value for `name` (`inline` or `attachment`):
+/// an ASCII fallback and the exact UTF-8 name.
+pub(crate) fn content_disposition(kind: &str, name: &str) -> Option<HeaderValue> {
+    let value = format!(
+        "{kind}; filename=\"{}\"; filename*=UTF-8''{}",
+        name.replace(
+            |c: char| !c.is_ascii_alphanumeric() && !".-_".contains(c),
+            "_"
+        ),
+        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
+    );
+    HeaderValue::from_str(&value).ok()
 }
 
 fn fail(
@@ -321,21 +369,13 @@ pub async fn download_redacted(State(logs): State<Arc<Logs>>, Path(id): Path<Str
         rx.recv().await.map(|item| (item, rx))
     });
     let download = format!("{}.redacted.txt", summary.name);
-    let disposition = format!(
-        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
-        download.replace(
-            |c: char| !c.is_ascii_alphanumeric() && !".-_".contains(c),
-            "_"
-        ),
-        percent_encoding::utf8_percent_encode(&download, percent_encoding::NON_ALPHANUMERIC)
-    );
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
+    if let Some(v) = content_disposition("attachment", &download) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     if let Ok(v) = HeaderValue::from_str(&length.to_string()) {

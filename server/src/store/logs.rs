@@ -839,7 +839,8 @@ impl Database {
                 .prepare(
                     "SELECT sha256 FROM blobs b WHERE
                        NOT EXISTS (SELECT 1 FROM log_files f WHERE f.text_blob = b.sha256)
-                   AND NOT EXISTS (SELECT 1 FROM log_files f WHERE f.redacted_blob = b.sha256)",
+                   AND NOT EXISTS (SELECT 1 FROM log_files f WHERE f.redacted_blob = b.sha256)
+                   AND NOT EXISTS (SELECT 1 FROM attachment_blobs a WHERE a.sha256 = b.sha256)",
                 )
                 .map_err(store_error)?;
             stmt.query_map([], |r| r.get(0))

@@ -44,6 +44,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_integrations",
         sql: include_str!("../../../migrations/0007_integrations.sql"),
     },
+    Migration {
+        name: "0008_attachments",
+        sql: include_str!("../../../migrations/0008_attachments.sql"),
+    },
 ];
 
 impl Migration {

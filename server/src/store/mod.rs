@@ -12,6 +12,7 @@
 //! because a cache miss costs a page decryption and HMAC check.
 
 pub mod ai;
+pub mod attachments;
 pub mod audit;
 pub mod docs;
 pub mod integrations;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+pub mod imagegen;
 pub mod web;
 
 use tftsr_core::{Clock, IssueDraft, IssueTracker, Timestamp};

@@ -34,6 +34,7 @@ pub struct Harness {
     pub t: TestDb,
     pub app: Router,
     pub logs: Arc<Logs>,
+    pub images: Arc<tftsr_server::attachments::Images>,
     pub services: Services,
     pub issue: IssueId,
 }
@@ -42,7 +43,11 @@ pub fn harness_with_limit(max_upload: u64) -> Harness {
     let t = TestDb::new();
     let parts = tftsr_server::cli::services(t.db.clone(), KeySource::Env, t.dir.path(), max_upload)
         .expect("services");
-    let (services, logs) = (parts.services.clone(), parts.logs.clone());
+    let (services, logs, images) = (
+        parts.services.clone(),
+        parts.logs.clone(),
+        parts.images.clone(),
+    );
     let options = tftsr_server::web::leptos_options("target/site", ([127, 0, 0, 1], PORT).into());
     let policy =
         Arc::new(Policy::new(PORT, &[], Secret::new(TOKEN.into())).with_max_upload(max_upload));
@@ -56,6 +61,7 @@ pub fn harness_with_limit(max_upload: u64) -> Harness {
         t,
         app,
         logs,
+        images,
         services,
         issue,
     }
@@ -82,7 +88,12 @@ pub fn multipart(files: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 pub fn upload_request(issue: &str, body: Vec<u8>, json: bool) -> Request<Body> {
-    let mut b = Request::post(format!("/api/issues/{issue}/logs"))
+    upload_request_to(&format!("/api/issues/{issue}/logs"), body, json)
+}
+
+/// A signed-in multipart POST of `body` to `path`.
+pub fn upload_request_to(path: &str, body: Vec<u8>, json: bool) -> Request<Body> {
+    let mut b = Request::post(path)
         .header(header::HOST, HOST)
         .header(header::ORIGIN, ORIGIN)
         .header(header::COOKIE, format!("{SESSION_COOKIE}={TOKEN}"))

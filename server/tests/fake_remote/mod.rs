@@ -32,6 +32,8 @@ pub struct Recorded {
     pub authorization: Option<String>,
     pub content_type: Option<String>,
     pub body: String,
+    pub bytes: Vec<u8>,
+    pub atlassian_token: Option<String>,
 }
 
 impl Recorded {
@@ -49,8 +51,23 @@ pub struct Page {
     pub version: i64,
 }
 
+/// A file one of the services received.
+#[derive(Clone, Debug)]
+pub struct FakeAttachment {
+    /// `confluence`, `servicenow` or `azure_devops`.
+    pub service: &'static str,
+    /// The page id or incident sys_id it is attached to (empty for Azure
+    /// DevOps, whose uploads stand alone until a work item links them).
+    pub parent: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+    pub url: String,
+}
+
 #[derive(Default)]
 pub struct FakeState {
+    pub attachments: Vec<FakeAttachment>,
     pub requests: Vec<Recorded>,
     pub pages: BTreeMap<String, Page>,
     pub next_page: u64,
@@ -111,6 +128,14 @@ impl Fake {
             },
         );
         id
+    }
+
+    pub fn attachments(&self) -> Vec<FakeAttachment> {
+        self.state.lock().expect("lock").attachments.clone()
+    }
+
+    pub fn work_items(&self) -> Vec<Value> {
+        self.state.lock().expect("lock").work_items.clone()
     }
 
     pub fn page(&self, id: &str) -> Option<Page> {
@@ -181,6 +206,12 @@ async fn handle(State(state): State<Arc<Mutex<FakeState>>>, request: Request) ->
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
+        atlassian_token: parts
+            .headers
+            .get("x-atlassian-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
     };
     state.lock().expect("lock").requests.push(recorded.clone());
     let path = percent_encoding::percent_decode_str(parts.uri.path())
@@ -249,6 +280,16 @@ async fn handle(State(state): State<Arc<Mutex<FakeState>>>, request: Request) ->
         }
         let base = format!("{origin}/wiki");
         return confluence(&state, method, rest, &q, &recorded, &base);
+    }
+    if path == "/api/now/attachment/file" {
+        let expected = state.lock().expect("lock").servicenow_auth.clone();
+        if recorded.authorization.as_deref() != Some(expected.as_str()) {
+            return json_reply(
+                401,
+                json!({"error": {"message": "User Not Authenticated", "detail": "Required to provide Auth information"}, "status": "failure"}),
+            );
+        }
+        return servicenow_attachment(&state, &q, &recorded);
     }
     if let Some(rest) = path.strip_prefix("/api/now/table/") {
         let expected = state.lock().expect("lock").servicenow_auth.clone();
@@ -395,8 +436,131 @@ fn confluence(
             let reply = page_json(base, page);
             json_reply(200, reply)
         }
+        ("PUT", ["content", id, "child", "attachment"]) => {
+            if recorded.atlassian_token.as_deref() != Some("no-check") {
+                return json_reply(
+                    403,
+                    json!({"statusCode": 403, "message": "XSRF check failed"}),
+                );
+            }
+            if !s.pages.contains_key(*id) {
+                return json_reply(
+                    404,
+                    json!({"statusCode": 404, "message": format!("No content found with id: ContentId{{id={id}}}")}),
+                );
+            }
+            let Some((field, file_name, content_type, bytes)) = multipart_file(recorded) else {
+                return bad_request_confluence("Expected a multipart/form-data body with a file");
+            };
+            if field != "file" {
+                return bad_request_confluence("The attachment must be sent as the 'file' part");
+            }
+            let n = s.attachments.len() + 1;
+            let att = format!("att{n}");
+            s.attachments.push(FakeAttachment {
+                service: "confluence",
+                parent: (*id).to_owned(),
+                file_name: file_name.clone(),
+                content_type: content_type.clone(),
+                bytes,
+                url: format!("{base}/download/attachments/{id}/{file_name}"),
+            });
+            json_reply(
+                200,
+                json!({"results": [{"id": att, "type": "attachment", "status": "current", "title": file_name,
+                    "metadata": {"mediaType": content_type}, "_links": {"download": format!("/download/attachments/{id}/{file_name}")}}],
+                    "size": 1}),
+            )
+        }
         _ => json_reply(404, json!({"statusCode": 404, "message": "null"})),
     }
+}
+
+/// The one file part of a `multipart/form-data` body: (field, file name,
+/// content type, bytes).
+fn multipart_file(recorded: &Recorded) -> Option<(String, String, String, Vec<u8>)> {
+    let ct = recorded.content_type.as_deref()?;
+    let boundary = ct
+        .strip_prefix("multipart/form-data; boundary=")?
+        .trim_matches('"');
+    let body = &recorded.bytes;
+    let open = format!("--{boundary}\r\n");
+    let close = format!("\r\n--{boundary}--\r\n");
+    if !body.starts_with(open.as_bytes()) || !body.ends_with(close.as_bytes()) {
+        return None;
+    }
+    let inner = &body[open.len()..body.len() - close.len()];
+    let split = inner.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&inner[..split]).ok()?;
+    let bytes = inner[split + 4..].to_vec();
+    let mut field = None;
+    let mut file_name = None;
+    let mut content_type = None;
+    for line in head.split("\r\n") {
+        if let Some(rest) = line.strip_prefix("Content-Disposition: form-data; ") {
+            for part in rest.split("; ") {
+                if let Some(v) = part.strip_prefix("name=") {
+                    field = Some(v.trim_matches('"').to_owned());
+                } else if let Some(v) = part.strip_prefix("filename=") {
+                    file_name = Some(v.trim_matches('"').to_owned());
+                }
+            }
+        } else if let Some(v) = line.strip_prefix("Content-Type: ") {
+            content_type = Some(v.to_owned());
+        }
+    }
+    Some((field?, file_name?, content_type?, bytes))
+}
+
+fn servicenow_attachment(
+    state: &Arc<Mutex<FakeState>>,
+    q: &BTreeMap<String, String>,
+    recorded: &Recorded,
+) -> Response {
+    let mut s = state.lock().expect("lock");
+    let fail = |detail: &str| {
+        json_reply(
+            400,
+            json!({"error": {"message": "Failed to create Attachment", "detail": detail}, "status": "failure"}),
+        )
+    };
+    if recorded.method != "POST" {
+        return fail("POST expected");
+    }
+    if q.get("table_name").map(String::as_str) != Some("incident") {
+        return fail("table_name must be incident");
+    }
+    let Some(sys_id) = q.get("table_sys_id").cloned() else {
+        return fail("table_sys_id is required");
+    };
+    let n = s.incidents.len();
+    if !(1..=n).any(|i| sys_id == format!("46d44a5ea9fe198100bd2ae1b1cf8d{i:02}")) {
+        return fail("Invalid table_sys_id");
+    }
+    let Some(file_name) = q.get("file_name").cloned().filter(|f| !f.is_empty()) else {
+        return fail("file_name is required");
+    };
+    let content_type = recorded.content_type.clone().unwrap_or_default();
+    if !content_type.starts_with("image/") {
+        return fail("Content-Type must be the file's type");
+    }
+    let attachment_id = format!(
+        "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5{:02}",
+        s.attachments.len() + 1
+    );
+    s.attachments.push(FakeAttachment {
+        service: "servicenow",
+        parent: sys_id.clone(),
+        file_name: file_name.clone(),
+        content_type: content_type.clone(),
+        bytes: recorded.bytes.clone(),
+        url: String::new(),
+    });
+    json_reply(
+        201,
+        json!({"result": {"sys_id": attachment_id, "file_name": file_name, "table_name": "incident",
+            "table_sys_id": sys_id, "content_type": content_type, "size_bytes": recorded.bytes.len().to_string()}}),
+    )
 }
 
 fn servicenow(
@@ -492,6 +656,46 @@ fn azure_devops(
                 )
             }
         }
+        ("POST", [project, "_apis", "wit", "attachments"]) => {
+            if *project != "Site Ops" {
+                return json_reply(
+                    404,
+                    json!({"$id": "1", "message": format!("TF200016: The following project does not exist: {project}."), "typeKey": "ProjectDoesNotExistWithNameException", "errorCode": 0}),
+                );
+            }
+            if recorded.content_type.as_deref() != Some("application/octet-stream") {
+                return json_reply(
+                    400,
+                    json!({"$id": "1", "message": "The attachment must be sent as application/octet-stream.", "typeKey": "VssPropertyValidationException", "errorCode": 0}),
+                );
+            }
+            let Some(file_name) = q.get("fileName").cloned() else {
+                return json_reply(
+                    400,
+                    json!({"$id": "1", "message": "fileName is required", "typeKey": "ArgumentNullException", "errorCode": 0}),
+                );
+            };
+            let id = format!(
+                "0b1c{:04}-5f6e-4d3c-9b8a-7f6e5d4c3b2a",
+                s.attachments.len() + 1
+            );
+            let url = format!(
+                "{origin}/acme/_apis/wit/attachments/{id}?fileName={}",
+                percent_encoding::utf8_percent_encode(
+                    &file_name,
+                    percent_encoding::NON_ALPHANUMERIC
+                )
+            );
+            s.attachments.push(FakeAttachment {
+                service: "azure_devops",
+                parent: String::new(),
+                file_name,
+                content_type: "application/octet-stream".into(),
+                bytes: recorded.bytes.clone(),
+                url: url.clone(),
+            });
+            json_reply(201, json!({"id": id, "url": url}))
+        }
         ("POST", [project, "_apis", "wit", "workitems", kind]) => {
             if *project != "Site Ops" {
                 return json_reply(
@@ -519,7 +723,21 @@ fn azure_devops(
                 );
             };
             let mut fields = serde_json::Map::new();
+            let mut relations = Vec::new();
             for op in &ops {
+                if op["path"] == "/relations/-" {
+                    let url = op["value"]["url"].as_str().unwrap_or_default();
+                    if op["value"]["rel"] != "AttachedFile"
+                        || !s.attachments.iter().any(|a| a.url == url)
+                    {
+                        return json_reply(
+                            400,
+                            json!({"$id": "1", "message": "TF401349: An unexpected error has occurred, please verify your request and try again.", "typeKey": "WorkItemLinkInvalidException", "errorCode": 0}),
+                        );
+                    }
+                    relations.push(op["value"].clone());
+                    continue;
+                }
                 let (Some("add"), Some(path)) = (op["op"].as_str(), op["path"].as_str()) else {
                     return json_reply(
                         400,
@@ -545,7 +763,11 @@ fn azure_devops(
                 );
             }
             let id = 41 + s.work_items.len() as i64 + 1;
-            s.work_items.push(Value::Object(fields.clone()));
+            let mut stored = fields.clone();
+            if !relations.is_empty() {
+                stored.insert("relations".into(), Value::Array(relations));
+            }
+            s.work_items.push(Value::Object(stored));
             json_reply(
                 200,
                 json!({

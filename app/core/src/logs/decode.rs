@@ -68,7 +68,7 @@ impl BinaryKind {
             }
             BinaryKind::Pdf => "This is a PDF document, not a log. Attach text logs only.",
             BinaryKind::Png | BinaryKind::Jpeg | BinaryKind::Gif => {
-                "This is an image, not a log. Attach text logs only."
+                "This is an image, not a log. Add it under Images on the issue page instead."
             }
             BinaryKind::Elf | BinaryKind::WindowsExecutable => {
                 "This is a program, not a log. Attach text logs only."

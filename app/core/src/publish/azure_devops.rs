@@ -10,7 +10,8 @@ use super::config::ValidIntegration;
 use super::remote::RemoteError;
 use super::storage::{Flavor, body_without_title, escape_xml};
 use super::{
-    HttpMethod, OutboundRequest, PublishInput, RemoteItem, Service, cut_chars, encode_component,
+    FileUpload, HttpMethod, OutboundRequest, PublishInput, RemoteItem, Service, cut_chars,
+    encode_component,
 };
 use crate::issue::Severity;
 
@@ -117,6 +118,54 @@ pub fn create_request(config: &ValidIntegration, item: &WorkItem) -> OutboundReq
     }
 }
 
+/// `POST {org}/{project}/_apis/wit/attachments?fileName=…`: the bytes as
+/// the body; the reply's URL is then linked from the work item.
+pub fn attachment_request(config: &ValidIntegration, file_name: &str) -> FileUpload {
+    FileUpload {
+        method: HttpMethod::Post,
+        path: format!(
+            "/{}/_apis/wit/attachments?fileName={}&api-version={API_VERSION}",
+            encode_component(&config.project),
+            encode_component(file_name)
+        ),
+        multipart_field: None,
+        content_type: "application/octet-stream",
+        file_name: file_name.to_owned(),
+        headers: &[],
+    }
+}
+
+/// The uploaded attachment's URL: `{"id":"…","url":"https://…"}`.
+pub fn parse_attachment(json: &Value) -> Result<String, RemoteError> {
+    json.get("url")
+        .and_then(Value::as_str)
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .map(str::to_owned)
+        .ok_or_else(|| RemoteError::malformed(Service::AzureDevOps, "no attachment url"))
+}
+
+/// The create request with the uploaded attachments linked: one
+/// `AttachedFile` relation per `(name, url)`.
+pub fn with_attachments(
+    mut request: OutboundRequest,
+    files: &[(String, String)],
+) -> OutboundRequest {
+    if let Some(Value::Array(ops)) = request.body.as_mut() {
+        for (name, url) in files {
+            ops.push(json!({
+                "op": "add",
+                "path": "/relations/-",
+                "value": {
+                    "rel": "AttachedFile",
+                    "url": url,
+                    "attributes": {"comment": format!("Image from TFTSR: {name}")},
+                },
+            }));
+        }
+    }
+    request
+}
+
 /// `{"id":42,"rev":1,"fields":{…},"_links":{"html":{"href":"…"}},"url":"…"}`.
 pub fn parse_created(config: &ValidIntegration, json: &Value) -> Result<RemoteItem, RemoteError> {
     let id = json
@@ -181,6 +230,7 @@ mod tests {
             markdown:
                 "# RCA: DNS flap\n\n<script>alert('x')</script> \"q\" ü ]]>\n\n```\n<b>\n```\n"
                     .into(),
+            images: Vec::new(),
         }
     }
 
@@ -247,5 +297,45 @@ mod tests {
             "/_apis/projects/Site%20Ops?api-version=7.1"
         );
         assert_eq!(priority_severity(Severity::Critical), (1, "1 - Critical"));
+    }
+
+    #[test]
+    fn attachments_are_uploaded_then_linked_from_the_work_item() {
+        let config = config("Bug");
+        let upload = attachment_request(&config, "a b.png");
+        assert_eq!(
+            upload.path,
+            "/Site%20Ops/_apis/wit/attachments?fileName=a%20b.png&api-version=7.1"
+        );
+        assert_eq!(upload.content_type, "application/octet-stream");
+        let url = "https://dev.azure.com/acme/_apis/wit/attachments/0b1c?fileName=a.png";
+        assert_eq!(
+            parse_attachment(&serde_json::json!({"id": "0b1c", "url": url})).expect("url"),
+            url
+        );
+        assert!(
+            parse_attachment(&serde_json::json!({"id": "x", "url": "javascript:alert(1)"}))
+                .is_err()
+        );
+
+        let item = WorkItem::from_input(&input());
+        let plain = create_request(&config, &item);
+        let linked = with_attachments(plain.clone(), &[("a.png".into(), url.into())]);
+        let ops = linked
+            .body
+            .as_ref()
+            .and_then(|b| b.as_array())
+            .expect("ops");
+        let before = plain
+            .body
+            .as_ref()
+            .and_then(|b| b.as_array())
+            .expect("ops")
+            .len();
+        assert_eq!(ops.len(), before + 1);
+        let last = &ops[before];
+        assert_eq!(last["path"], "/relations/-");
+        assert_eq!(last["value"]["rel"], "AttachedFile");
+        assert_eq!(last["value"]["url"], url);
     }
 }

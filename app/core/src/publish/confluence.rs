@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use super::config::ValidIntegration;
 use super::remote::RemoteError;
 use super::storage::{Flavor, body_without_title, escape_xml};
-use super::{HttpMethod, OutboundRequest, PublishInput, RemoteItem, Service, encode_component};
+use super::{
+    FileUpload, HttpMethod, OutboundRequest, PublishInput, RemoteItem, Service, encode_component,
+};
 
 /// The label every published page carries.
 pub const LABEL: &str = "tftsr";
@@ -24,6 +26,17 @@ pub struct PageContent {
 impl PageContent {
     pub fn from_input(input: &PublishInput) -> Self {
         let mut storage = body_without_title(&input.markdown, Flavor::Confluence);
+        if !input.images.is_empty() {
+            // Shown from the page's attachments, uploaded right after it.
+            storage.push_str("<h2>Images</h2>");
+            for name in &input.images {
+                storage.push_str("<p><ac:image ac:alt=\"");
+                escape_xml(name, &mut storage);
+                storage.push_str("\"><ri:attachment ri:filename=\"");
+                escape_xml(name, &mut storage);
+                storage.push_str("\" /></ac:image></p>");
+            }
+        }
         storage.push_str("<p><em>");
         escape_xml(&input.backlink(), &mut storage);
         storage.push_str("</em></p>");
@@ -115,6 +128,39 @@ pub fn update_request(
     }
 }
 
+/// `PUT /rest/api/content/{id}/child/attachment`: attaches the file to the
+/// page, or adds a version to the page's attachment of the same name (so
+/// publishing again does not fail on existing names). Confluence refuses
+/// uploads without its XSRF opt-out header.
+pub fn attachment_request(
+    page_id: &str,
+    file_name: &str,
+    content_type: &'static str,
+) -> FileUpload {
+    FileUpload {
+        method: HttpMethod::Put,
+        path: format!(
+            "/rest/api/content/{}/child/attachment",
+            encode_component(page_id)
+        ),
+        multipart_field: Some("file"),
+        content_type,
+        file_name: file_name.to_owned(),
+        headers: &[("X-Atlassian-Token", "no-check")],
+    }
+}
+
+/// The attachment's id from the reply: a list (`{"results":[{"id":…}]}`)
+/// for a new attachment, or the attachment itself for a new version.
+pub fn parse_attachment(json: &Value) -> Result<String, RemoteError> {
+    json.pointer("/results/0/id")
+        .or_else(|| json.get("id"))
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| RemoteError::malformed(Service::Confluence, "no attachment id"))
+}
+
 /// A page in a reply: its id, title, version and where to open it.
 pub fn parse_page(config: &ValidIntegration, json: &Value) -> Result<RemoteItem, RemoteError> {
     let bad = |what| RemoteError::malformed(Service::Confluence, what);
@@ -203,6 +249,7 @@ mod tests {
             kind: Some(DocumentKind::Rca),
             title: "RCA: Disk full".into(),
             markdown: markdown.into(),
+            images: Vec::new(),
         }
     }
 
@@ -269,5 +316,34 @@ mod tests {
         );
         assert!(parse_search(&config(), &json!({"oops":1})).is_err());
         assert!(parse_page(&config(), &json!({"id":"1"})).is_err());
+    }
+
+    #[test]
+    fn images_are_shown_from_the_page_attachments() {
+        let mut with_images = input("# RCA: Disk full\n\nBody.\n");
+        with_images.images = vec!["grafana \"cpu\" <1>.png".into(), "b&w.jpg".into()];
+        let page = PageContent::from_input(&with_images);
+        check_well_formed(&page.storage).expect("well-formed");
+        assert!(page.storage.contains(
+            "<ac:image ac:alt=\"grafana &quot;cpu&quot; &lt;1&gt;.png\"><ri:attachment ri:filename=\"grafana &quot;cpu&quot; &lt;1&gt;.png\" /></ac:image>"
+        ));
+        assert!(page.storage.contains("ri:filename=\"b&amp;w.jpg\""));
+        // The names leave too, so the gate sees them.
+        assert!(page.gated_text().contains("b&amp;w.jpg"));
+        let without = PageContent::from_input(&input("# RCA: Disk full\n\nBody.\n"));
+        assert!(!without.storage.contains("ac:image"));
+
+        let upload = attachment_request("10 01", "a b.png", "image/png");
+        assert_eq!(upload.method, HttpMethod::Put);
+        assert_eq!(upload.path, "/rest/api/content/10%2001/child/attachment");
+        assert_eq!(upload.multipart_field, Some("file"));
+        assert_eq!(upload.headers, &[("X-Atlassian-Token", "no-check")]);
+
+        let created =
+            serde_json::json!({"results": [{"id": "att123", "title": "a.png"}], "size": 1});
+        assert_eq!(parse_attachment(&created).expect("id"), "att123");
+        let updated = serde_json::json!({"id": "att123", "type": "attachment"});
+        assert_eq!(parse_attachment(&updated).expect("id"), "att123");
+        assert!(parse_attachment(&serde_json::json!({"results": []})).is_err());
     }
 }

@@ -92,6 +92,9 @@ pub struct PublishInput {
     pub title: String,
     /// The document's Markdown (or the description).
     pub markdown: String,
+    /// The names of the cleared images sent with it (their bytes travel
+    /// as [`FileUpload`]s); the names are user text and pass the gate.
+    pub images: Vec<String>,
 }
 
 impl PublishInput {
@@ -135,6 +138,23 @@ pub enum HttpMethod {
     Get,
     Post,
     Put,
+}
+
+/// A file sent as it is (an image attachment), as data: the server adds
+/// the credentials and the bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileUpload {
+    pub method: HttpMethod,
+    /// Path and query after the base URL, already percent-encoded.
+    pub path: String,
+    /// `Some(field)`: a `multipart/form-data` body with the file under
+    /// `field` (Confluence); `None`: the bytes as the body.
+    pub multipart_field: Option<&'static str>,
+    /// The body's type (or the file part's, in a multipart body).
+    pub content_type: &'static str,
+    pub file_name: String,
+    /// Headers the API requires besides the credentials.
+    pub headers: &'static [(&'static str, &'static str)],
 }
 
 /// A published (or created) remote item.

@@ -7,7 +7,10 @@ use serde_json::{Value, json};
 
 use super::config::ValidIntegration;
 use super::remote::RemoteError;
-use super::{HttpMethod, OutboundRequest, PublishInput, RemoteItem, Service, cut_chars};
+use super::{
+    FileUpload, HttpMethod, OutboundRequest, PublishInput, RemoteItem, Service, cut_chars,
+    encode_component,
+};
 use crate::issue::Severity;
 
 /// ServiceNow's limit for `short_description`.
@@ -81,6 +84,32 @@ pub fn create_request(incident: &Incident) -> OutboundRequest {
     }
 }
 
+/// `POST /api/now/attachment/file?table_name=incident&table_sys_id=…`:
+/// the file as the body, attached to the incident.
+pub fn attachment_request(sys_id: &str, file_name: &str, content_type: &'static str) -> FileUpload {
+    FileUpload {
+        method: HttpMethod::Post,
+        path: format!(
+            "/api/now/attachment/file?table_name=incident&table_sys_id={}&file_name={}",
+            encode_component(sys_id),
+            encode_component(file_name)
+        ),
+        multipart_field: None,
+        content_type,
+        file_name: file_name.to_owned(),
+        headers: &[],
+    }
+}
+
+/// The attachment's `sys_id`: `{"result":{"sys_id":"…","file_name":…}}`.
+pub fn parse_attachment(json: &Value) -> Result<String, RemoteError> {
+    json.pointer("/result/sys_id")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| RemoteError::malformed(Service::ServiceNow, "no attachment sys_id"))
+}
+
 /// `{"result":{"sys_id":"…","number":"INC0010001",…}}`.
 pub fn parse_created(config: &ValidIntegration, json: &Value) -> Result<RemoteItem, RemoteError> {
     let bad = |what| RemoteError::malformed(Service::ServiceNow, what);
@@ -141,6 +170,7 @@ mod tests {
             kind: Some(DocumentKind::PostMortem),
             title: format!("Post-mortem: \"{}\"\nnext", "é".repeat(200)),
             markdown: "## Summary\n\n<script>alert(1)</script> ]]>\n".into(),
+            images: Vec::new(),
         };
         let incident = Incident::from_input(&input);
         assert_eq!(
@@ -178,5 +208,22 @@ mod tests {
             parse_list(&json!({"result":[{"sys_id":"x"}]})).expect("list"),
             1
         );
+    }
+
+    #[test]
+    fn attachments_go_to_the_incident() {
+        let upload = attachment_request("abc123", "grafana cpu&1.png", "image/png");
+        assert_eq!(upload.method, HttpMethod::Post);
+        assert_eq!(
+            upload.path,
+            "/api/now/attachment/file?table_name=incident&table_sys_id=abc123&file_name=grafana%20cpu%261.png"
+        );
+        assert_eq!(
+            (upload.multipart_field, upload.content_type),
+            (None, "image/png")
+        );
+        let reply = serde_json::json!({"result": {"sys_id": "f00d", "file_name": "a.png"}});
+        assert_eq!(parse_attachment(&reply).expect("id"), "f00d");
+        assert!(parse_attachment(&serde_json::json!({"result": {}})).is_err());
     }
 }
