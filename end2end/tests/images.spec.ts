@@ -85,7 +85,9 @@ test("images: paste and upload, type by content, thumbnails, clear to share, rem
   await expect(pasted.getByTestId("image-state")).toHaveText("Cleared to share");
   await expect(pasted.getByRole("button", { name: "Withdraw clearance" })).toBeVisible();
 
-  // On the timeline and in the audit log.
+  // On the timeline (after a reload: the timeline is read with the issue)
+  // and in the audit log.
+  await page.reload();
   await expect(page.getByTestId("timeline")).toContainText("Image attached");
   await page.goto("/security?action=image_cleared");
   await expect(page.getByTestId("audit")).toContainText("image_cleared");

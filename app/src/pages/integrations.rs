@@ -90,6 +90,16 @@ fn IntegrationCard(current: IntegrationView) -> impl IntoView {
             .map(|e| view! { <ErrorBox error=e /> })
     };
     let saved = move || matches!(actions.save.value().get(), Some(Ok(_)));
+    // Once saved, the typed token is stored: empty the field, so a later
+    // save of other settings keeps it instead of storing it again.
+    let token_ref = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if saved()
+            && let Some(input) = token_ref.get()
+        {
+            input.set_value("");
+        }
+    });
     let test_result = move || {
         actions.test.value().get().map(|r| match r {
             Ok(t) => {
@@ -146,18 +156,20 @@ fn IntegrationCard(current: IntegrationView) -> impl IntoView {
                 })}
                 <label for=id("token")>
                     <span data-testid=format!("{key}-token-state")>{move || if token_set() { "Token: stored (set). Type a new one to replace it." } else { "Token (not set)" }}</span>
-                    <input id=id("token") name="form[token]" type="password" autocomplete="new-password" data-testid=format!("{key}-token") />
+                    <input node_ref=token_ref id=id("token") name="form[token]" type="password" autocomplete="new-password" data-testid=format!("{key}-token") />
                     {error_for("token")}
                 </label>
-                {move || token_set().then(|| view! {
-                    <label><input type="checkbox" name="form[clear_token]" value="1" data-testid=format!("{key}-clear-token") />" Remove the stored token"</label>
-                })}
-                {service.tracks_issues().then(|| view! {
-                    <label><input type="checkbox" name="form[auto_create_on_resolve]" value="1" checked=current.auto_create_on_resolve data-testid=format!("{key}-auto") />
-                        {format!(" Create the {} when an issue is resolved", service.item())}</label>
-                    {error_for("auto_create_on_resolve")}
-                })}
-                <label><input type="checkbox" name="form[enabled]" value="1" checked=current.enabled data-testid=format!("{key}-enabled") />" Enabled"</label>
+                <div class="checks">
+                    {move || token_set().then(|| view! {
+                        <label class="check"><input type="checkbox" name="form[clear_token]" value="1" data-testid=format!("{key}-clear-token") />"Remove the stored token"</label>
+                    })}
+                    {service.tracks_issues().then(|| view! {
+                        <label class="check"><input type="checkbox" name="form[auto_create_on_resolve]" value="1" checked=current.auto_create_on_resolve data-testid=format!("{key}-auto") />
+                            {format!("Create the {} when an issue is resolved", service.item())}</label>
+                        {error_for("auto_create_on_resolve")}
+                    })}
+                    <label class="check"><input type="checkbox" name="form[enabled]" value="1" checked=current.enabled data-testid=format!("{key}-enabled") />"Enabled"</label>
+                </div>
                 <div class="actions">
                     <button type="submit" class="button primary" data-testid=format!("{key}-save") disabled=move || actions.save.pending().get()>
                         {move || if actions.save.pending().get() { "Saving…" } else { "Save" }}
