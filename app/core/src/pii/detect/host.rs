@@ -31,6 +31,22 @@ const PRIVATE_SUFFIXES: &[&str] = &[
 /// Longest line within which found machine names are looked for again.
 const MAX_PROPAGATION_LINE: usize = 64 * 1024;
 
+/// Windows event fields that name a machine (before their `:`).
+const WINDOWS_FIELDS: &[&str] = &[
+    "Workstation Name",
+    "Computer Name",
+    "Source Workstation",
+    "ComputerName",
+    "MachineName",
+    "Machine Name",
+    "Client Name",
+    "Computer",
+    "Workstation",
+];
+
+/// How a Kubernetes scheduler event names the node it assigns a pod to.
+const ASSIGNED: &str = "Successfully assigned ";
+
 /// Names of log levels, which some formats put where syslog puts the host.
 const LEVEL_WORDS: &[&str] = &[
     "trace", "debug", "info", "notice", "warn", "warning", "error", "err", "crit", "critical",
@@ -52,7 +68,9 @@ pub(crate) struct HostDetector {
     syslog_header: Anchored,
     /// A private DNS suffix; the labels before it are read backwards.
     private_suffix: Regex,
-    windows_field: Regex,
+    /// Tried, anchored, only where one of [`WINDOWS_FIELDS`] ends at a
+    /// `:` the prefilter found, and at each `Successfully assigned `.
+    windows_field: Anchored,
     dhcp_client: Regex,
 }
 
@@ -94,10 +112,11 @@ impl HostDetector {
             )?,
             // Windows event fields, and the node a Kubernetes scheduler
             // event assigns a pod to.
-            windows_field: compile(
+            windows_field: Anchored::new(
                 "hostname",
                 &format!(
-                    "(?:(?:Workstation Name|Computer Name|Source Workstation|ComputerName|MachineName|Machine Name|Client Name|Computer|Workstation):[ \\t]*|Successfully assigned [^ \\n]+ to ){}",
+                    "(?:(?:{}):[ \\t]*|{ASSIGNED}[^ \\n]+ to ){}",
+                    WINDOWS_FIELDS.join("|"),
                     host_token("host")
                 ),
             )?,
@@ -163,9 +182,31 @@ impl HostDetector {
                 );
             }
         };
-        for caps in self.windows_field.captures_iter(text) {
-            push_named(caps, 0);
+        // Every match starts with a field name right before a `:` (after a
+        // letter, so the prefilter lists it) or with `Successfully
+        // assigned`; the pattern does not look behind its start (see
+        // [`Anchored::find_at`]).
+        let bytes = text.as_bytes();
+        let mut field_starts: Vec<usize> =
+            memchr::memmem::find_iter(bytes, ASSIGNED.as_bytes()).collect();
+        for &separator in &prefilter.separators {
+            // Every field name ends with `e`, `n` or `r`.
+            if bytes[separator] != b':'
+                || !matches!(
+                    bytes.get(separator.wrapping_sub(1)),
+                    Some(b'e' | b'n' | b'r')
+                )
+            {
+                continue;
+            }
+            for field in WINDOWS_FIELDS {
+                if bytes[..separator].ends_with(field.as_bytes()) {
+                    field_starts.push(separator - field.len());
+                }
+            }
         }
+        self.windows_field
+            .captures_at(text, field_starts, |base, caps| push_named(caps, base));
         // Every match holds a MAC address, and none crosses a line.
         for_each_line(text, &prefilter.mac, |line| {
             for caps in self.dhcp_client.captures_iter(&text[line.clone()]) {
