@@ -196,7 +196,10 @@ async fn bad_images_are_refused_with_a_clear_reason_and_nothing_is_kept() {
     bomb.extend_from_slice(&ihdr);
     bomb.extend_from_slice(&crc32(&ihdr).to_be_bytes());
     // A little compressed data and the end, as a real file would have.
-    for (kind, data) in [(&b"IDAT"[..], &[0x78, 0x9c, 0x03, 0x00][..]), (b"IEND", &[])] {
+    for (kind, data) in [
+        (&b"IDAT"[..], &[0x78, 0x9c, 0x03, 0x00][..]),
+        (b"IEND", &[]),
+    ] {
         let mut typed = kind.to_vec();
         typed.extend_from_slice(data);
         bomb.extend_from_slice(&(data.len() as u32).to_be_bytes());
