@@ -123,8 +123,8 @@ test("the Ollama page shows the machine, then pulls and deletes a model with liv
 
     // The pull and the deletion are in the audit log.
     await page.goto("/security");
-    await expect(page.getByText("model_pulled").first()).toBeVisible();
-    await expect(page.getByText("model_deleted").first()).toBeVisible();
+    await expect(page.getByTestId("audit").getByText("model_pulled").first()).toBeVisible();
+    await expect(page.getByTestId("audit").getByText("model_deleted").first()).toBeVisible();
   } finally {
     fake.close();
   }

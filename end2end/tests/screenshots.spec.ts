@@ -1,3 +1,4 @@
+// Named to run after issues.spec.ts, whose first test needs an empty install.
 import { expect, test, type Page } from "@playwright/test";
 import { hydrated, signIn, unique } from "./helpers";
 
