@@ -6,10 +6,10 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::json;
 use tftsr_core::attachments::{AttachmentId, ImageAttachment, ImageType};
 use tftsr_core::audit::{AuditAction, NewAuditEntry};
-use tftsr_core::timeline::{NewTimelineEvent, TimelineEventKind};
+use tftsr_core::timeline::TimelineEventKind;
 use tftsr_core::{IssueId, StoreError, StoreErrorKind, Timestamp};
 
-use super::issues::{write_audit, write_events};
+use super::issues::write_event_and_audit;
 use super::{Database, store_error};
 
 fn corrupt(what: &str) -> StoreError {
@@ -103,22 +103,11 @@ fn record(
     event: Option<(TimelineEventKind, String)>,
     details: serde_json::Value,
 ) -> Result<(), StoreError> {
-    if let Some((kind, description)) = event {
-        write_events(
-            tx,
-            image.issue_id,
-            now,
-            &[NewTimelineEvent {
-                kind,
-                description,
-                metadata: details.clone(),
-            }],
-        )
-        .map_err(store_error)?;
-    }
-    write_audit(
+    write_event_and_audit(
         tx,
+        image.issue_id,
         now,
+        event,
         &NewAuditEntry {
             action,
             entity_type: "attachment",

@@ -127,6 +127,31 @@ pub(super) fn write_events(
     Ok(())
 }
 
+/// What happened to something of an issue: a timeline event on the issue
+/// (when there is one to show) whose metadata is the audit entry's details,
+/// and the audit entry, inside the caller's transaction.
+pub(super) fn write_event_and_audit(
+    tx: &Transaction<'_>,
+    issue: IssueId,
+    at: Timestamp,
+    event: Option<(tftsr_core::TimelineEventKind, String)>,
+    audit: &NewAuditEntry,
+) -> rusqlite::Result<()> {
+    if let Some((kind, description)) = event {
+        write_events(
+            tx,
+            issue,
+            at,
+            &[NewTimelineEvent {
+                kind,
+                description,
+                metadata: audit.details.clone(),
+            }],
+        )?;
+    }
+    write_audit(tx, at, audit)
+}
+
 pub(super) fn write_audit(
     tx: &Transaction<'_>,
     at: Timestamp,

@@ -9,10 +9,10 @@ use tftsr_core::logs::{
     SpanSource, TextEncoding, TypeGroup, ValueGroup, display_value, limits,
 };
 use tftsr_core::pii::{PiiType, PseudonymMap};
-use tftsr_core::timeline::{NewTimelineEvent, TimelineEventKind};
+use tftsr_core::timeline::TimelineEventKind;
 use tftsr_core::{IssueId, StoreError, StoreErrorKind, Timestamp};
 
-use super::issues::{write_audit, write_events};
+use super::issues::{write_audit, write_event_and_audit};
 use super::{Database, store_error};
 
 fn corrupt(what: &str) -> StoreError {
@@ -880,20 +880,11 @@ fn record_log_event(
     description: String,
     details: serde_json::Value,
 ) -> Result<(), StoreError> {
-    write_events(
+    write_event_and_audit(
         tx,
         issue,
         now,
-        &[NewTimelineEvent {
-            kind,
-            description,
-            metadata: details.clone(),
-        }],
-    )
-    .map_err(store_error)?;
-    write_audit(
-        tx,
-        now,
+        Some((kind, description)),
         &NewAuditEntry {
             action,
             entity_type: "log_file",
