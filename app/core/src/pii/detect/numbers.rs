@@ -29,9 +29,6 @@ use crate::pii::resolve::{Candidate, rank};
 use crate::pii::text::{byte_at, byte_before, is_word_byte};
 
 pub(crate) struct NumberDetector {
-    /// SSN, North-American phone or card candidate, in that order of
-    /// preference at a given start.
-    digit_groups: Regex,
     international_phone: Regex,
     /// `ssn: 123-45-6789`, any letter case; tried only where
     /// [`KeyStarts`] found such a key.
@@ -41,16 +38,6 @@ pub(crate) struct NumberDetector {
 impl NumberDetector {
     pub(crate) fn new() -> Result<Self, PiiConfigError> {
         Ok(Self {
-            digit_groups: compile(
-                "numbers",
-                concat!(
-                    "(?P<ssn>[0-9]{3}-[0-9]{2}-[0-9]{4})",
-                    "|(?P<phone>(?:\\+?1[ .-]?)?(?:\\([2-9][0-9]{2}\\)[ .-]?|[2-9][0-9]{2}[.-])[2-9][0-9]{2}[.-][0-9]{4})",
-                    // Unbounded, so that a card next to other digits is seen
-                    // whole and can be picked out of the run.
-                    "|(?P<card>[0-9](?:[ -]?[0-9]){12,})",
-                ),
-            )?,
             international_phone: compile(
                 "phone",
                 "\\+[1-9][0-9]{0,2}(?:[ .-]?\\(?[0-9]{1,5}\\)?){1,7}",
@@ -89,25 +76,30 @@ impl NumberDetector {
 
     fn detect_digit_groups(&self, text: &str, range: Range<usize>, out: &mut Vec<Candidate>) {
         let base = range.start;
-        for found in self.digit_groups.find_iter(&text[range]) {
+        let run = &text.as_bytes()[range];
+        let mut from = 0;
+        while let Some((match_start, match_end)) = next_digit_group(run, from) {
+            from = match_end;
+            let (start, end) = (base + match_start, base + match_end);
+            // Only ASCII bytes are in a run, so this slices on char
+            // boundaries.
+            let found = &text[start..end];
             // The alternatives have different digit counts (an SSN 9, a
-            // phone 10 or 11, a card at least 13), which tells them apart
-            // more cheaply than capture groups.
-            let digits = found.as_str().bytes().filter(u8::is_ascii_digit).count();
-            let (start, end) = (base + found.start(), base + found.end());
+            // phone 10 or 11, a card at least 13).
+            let digits = found.bytes().filter(u8::is_ascii_digit).count();
             if digits == 9 {
-                if number_bounded(text, start, end) && is_assignable_ssn(found.as_str()) {
+                if number_bounded(text, start, end) && is_assignable_ssn(found) {
                     out.push(Candidate::new(PiiType::Ssn, start, end, rank::SSN));
                 }
             } else if digits < 13 {
-                let starts_with_plus = found.as_str().starts_with('+');
+                let starts_with_plus = found.starts_with('+');
                 let after_plus_or_slash =
                     byte_before(text, start).is_some_and(|b| matches!(b, b'+' | b'/'));
                 if (starts_with_plus || !after_plus_or_slash) && phone_bounded(text, start, end) {
                     out.push(Candidate::new(PiiType::Phone, start, end, rank::PHONE));
                 }
             } else if number_bounded(text, start, end)
-                && let Some((card_start, card_end)) = best_card_within(found.as_str())
+                && let Some((card_start, card_end)) = best_card_within(found)
             {
                 out.push(Candidate::new(
                     PiiType::CreditCard,
@@ -145,7 +137,151 @@ impl NumberDetector {
     }
 }
 
-/// The bytes a match of `digit_groups` is made of.
+/// SSN, North-American phone or card candidate, in that order of
+/// preference at a given start, as one regex: the definition
+/// [`next_digit_group`] implements (its tests hold it to this pattern).
+/// The card is unbounded, so that a card next to other digits is seen
+/// whole and can be picked out of the run.
+#[cfg(test)]
+const DIGIT_GROUPS_PATTERN: &str = concat!(
+    "[0-9]{3}-[0-9]{2}-[0-9]{4}",
+    "|(?:\\+?1[ .-]?)?(?:\\([2-9][0-9]{2}\\)[ .-]?|[2-9][0-9]{2}[.-])[2-9][0-9]{2}[.-][0-9]{4}",
+    "|[0-9](?:[ -]?[0-9]){12,}",
+);
+
+/// The next match of [`DIGIT_GROUPS_PATTERN`] in `run` at or after `from`,
+/// as `(start, end)`: the one `Regex::find_iter` would give, that is the
+/// leftmost start and, there, the first alternative that matches, each
+/// read as a backtracking engine would (optional parts taken when they
+/// lead to a match).
+///
+/// Written out rather than left to the regex engine because logs are full
+/// of long digit groups (timestamps, block ids) that the prefilter must
+/// hand over, and a regex search costs a forward and a reverse pass plus
+/// its set-up on each run; this costs a few byte comparisons.
+fn next_digit_group(run: &[u8], from: usize) -> Option<(usize, usize)> {
+    // A card that is too short from one start is too short from every
+    // later start in the same joined digits: skip those.
+    let mut no_card_before = 0;
+    for start in from..run.len() {
+        let rest = &run[start..];
+        if let Some(len) = ssn_shape(rest).or_else(|| phone_shape(rest)) {
+            return Some((start, start + len));
+        }
+        if start >= no_card_before {
+            let (len, digits) = joined_digits(rest);
+            if digits >= 13 {
+                return Some((start, start + len));
+            }
+            no_card_before = start + len.max(1);
+        }
+    }
+    None
+}
+
+/// `ddd-dd-dddd` at the start of `rest`.
+fn ssn_shape(rest: &[u8]) -> Option<usize> {
+    let shape = rest.get(..11)?;
+    shape
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| {
+            if i == 3 || i == 6 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+        .then_some(11)
+}
+
+/// A North-American number at the start of `rest`: an optional `+1` or
+/// `1` and separator, an area code in parentheses (then an optional
+/// separator) or followed by `.` or `-`, then `NXX-XXXX`. The options are
+/// tried in the regex's order: each optional part first taken, then left.
+fn phone_shape(rest: &[u8]) -> Option<usize> {
+    let at = |i: usize| rest.get(i).copied();
+    let is_separator = |i: usize| matches!(at(i), Some(b' ' | b'.' | b'-'));
+    let mut prefixes = [0usize; 3];
+    let mut count = 0;
+    let mut push = |len: usize| {
+        prefixes[count] = len;
+        count += 1;
+    };
+    if at(0) == Some(b'+') && at(1) == Some(b'1') {
+        if is_separator(2) {
+            push(3);
+        }
+        push(2);
+    } else if at(0) == Some(b'1') {
+        if is_separator(1) {
+            push(2);
+        }
+        push(1);
+    }
+    push(0);
+    for &prefix in &prefixes[..count] {
+        let area = rest.get(prefix..).unwrap_or_default();
+        for area_len in area_code_lengths(area).into_iter().flatten() {
+            if exchange_and_line(area.get(area_len..).unwrap_or_default()) {
+                return Some(prefix + area_len + 8);
+            }
+        }
+    }
+    None
+}
+
+/// The lengths an area code at the start of `rest` can take, in the
+/// regex's order: `(NXX)` with a separator, `(NXX)`, `NXX.` or `NXX-`.
+fn area_code_lengths(rest: &[u8]) -> [Option<usize>; 2] {
+    let nxx = |digits: &[u8]| matches!(digits, [b'2'..=b'9', b'0'..=b'9', b'0'..=b'9']);
+    match rest {
+        [b'(', a, b, c, b')', tail @ ..] if nxx(&[*a, *b, *c]) => {
+            let separated = matches!(tail.first(), Some(b' ' | b'.' | b'-'));
+            [separated.then_some(6), Some(5)]
+        }
+        [a, b, c, b'.' | b'-', ..] if nxx(&[*a, *b, *c]) => [Some(4), None],
+        _ => [None, None],
+    }
+}
+
+/// `NXX-XXXX` (or with a dot) at the start of `rest`.
+fn exchange_and_line(rest: &[u8]) -> bool {
+    matches!(
+        rest,
+        [
+            b'2'..=b'9',
+            b'0'..=b'9',
+            b'0'..=b'9',
+            b'.' | b'-',
+            b'0'..=b'9',
+            b'0'..=b'9',
+            b'0'..=b'9',
+            b'0'..=b'9',
+            ..
+        ]
+    )
+}
+
+/// The digits joined by single spaces or dashes at the start of `rest`:
+/// their length in bytes and how many digits they hold (0 and 0 when
+/// `rest` does not start with a digit).
+fn joined_digits(rest: &[u8]) -> (usize, usize) {
+    if !rest.first().is_some_and(u8::is_ascii_digit) {
+        return (0, 0);
+    }
+    let (mut len, mut digits) = (1, 1);
+    loop {
+        match rest.get(len..) {
+            Some([b'0'..=b'9', ..]) => len += 1,
+            Some([b' ' | b'-', b'0'..=b'9', ..]) => len += 2,
+            _ => return (len, digits),
+        }
+        digits += 1;
+    }
+}
+
+/// The bytes a match of [`next_digit_group`] is made of.
 const fn is_digit_group_byte(b: u8) -> bool {
     b.is_ascii_digit() || matches!(b, b' ' | b'(' | b')' | b'+' | b'.' | b'-')
 }
@@ -294,6 +430,74 @@ fn is_assignable_ssn(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Every match of [`next_digit_group`] over `run`, in order.
+    fn written_out(run: &str) -> Vec<(usize, usize)> {
+        let mut found = Vec::new();
+        let mut from = 0;
+        while let Some((start, end)) = next_digit_group(run.as_bytes(), from) {
+            found.push((start, end));
+            from = end;
+        }
+        found
+    }
+
+    fn by_regex(run: &str) -> Vec<(usize, usize)> {
+        let regex = Regex::new(DIGIT_GROUPS_PATTERN).expect("test input is valid");
+        regex.find_iter(run).map(|m| (m.start(), m.end())).collect()
+    }
+
+    #[test]
+    fn written_out_matcher_is_the_regex() {
+        for run in [
+            "123-45-6789",
+            "+1 (417) 555-0123",
+            "+1(417) 555-0123",
+            "+1-417-555-0123",
+            "1.417.555.0123",
+            "1 (417)555-0123",
+            "(417) 555-0123",
+            "(117) 555-0123",
+            "417-155-0123",
+            "+2 417-555-0123",
+            "+14175550123",
+            "4111 1111 1111 1111",
+            "4111-1111-1111-1111 123",
+            "1234 5678 901",
+            "1  2345678901234",
+            "- 1117838570 2005.06.03 ",
+            "081109 203615 148 ",
+            "123-45-67890123456789",
+            "1-800-555-0102",
+            "(((417) 555-0123)",
+            "",
+        ] {
+            assert_eq!(written_out(run), by_regex(run), "{run:?}");
+        }
+    }
+
+    /// Pieces of runs around the edges of the three shapes, and what joins
+    /// them.
+    const RUN_PIECES: &[&str] = &[
+        "0", "1", "2", "9", "12", "45", "123", "417", "555", "117", "0123", "4111", "1111", "6789",
+        "12345", "123456", "+", "+1", "(", ")", "(417)", "(117)",
+    ];
+    const RUN_JOINS: &[&str] = &["", "", "-", "-", " ", " ", ".", "  ", "+", "(", ")"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn written_out_matcher_agrees_with_the_regex(
+            pieces in prop::collection::vec(
+                (prop::sample::select(RUN_PIECES), prop::sample::select(RUN_JOINS)),
+                0..10,
+            )
+        ) {
+            let run: String = pieces.iter().flat_map(|(piece, join)| [*piece, *join]).collect();
+            prop_assert_eq!(written_out(&run), by_regex(&run));
+        }
+    }
 
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = NumberDetector::new().expect("test input is valid");
