@@ -89,12 +89,16 @@ impl Prefilter {
             push_bits(&mut self.colon_run, base, shapes.colon_run);
             push_bits(&mut self.mac, base, shapes.mac);
             push_bits(&mut self.digit_groups, base, shapes.digit_groups);
-            let key_end_before = (current.key_end << 1) | (previous.key_end >> 63);
-            push_bits(
-                &mut self.separators,
-                base,
-                (current.colon | current.equals) & key_end_before,
-            );
+            // Few bytes are `:` or `=`: the byte before each is looked up
+            // rather than classified with the rest.
+            let mut separators = current.colon | current.equals;
+            while separators != 0 {
+                let position = base + separators.trailing_zeros() as usize;
+                separators &= separators - 1;
+                if position > 0 && KEY_END[usize::from(bytes[position - 1])] {
+                    self.separators.push(position);
+                }
+            }
             previous = current;
             current = next;
             base += BLOCK;
@@ -114,9 +118,20 @@ struct Planes {
     dash: u64,
     space: u64,
     equals: u64,
-    /// A letter, a quote, a backslash, a space or a tab.
-    key_end: u64,
 }
+
+/// The bytes a key can end with, before its `:` or `=`: a letter, a quote,
+/// a backslash, a space or a tab.
+static KEY_END: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphabetic() || matches!(b, b'"' | b'\'' | b'\\' | b' ' | b'\t');
+        byte += 1;
+    }
+    table
+};
 
 impl Planes {
     /// The planes of up to 64 bytes; missing bytes belong to no class.
@@ -150,20 +165,12 @@ impl Planes {
                 let offset = v - u8x16::splat(low);
                 offset.min(u8x16::splat(high - low)).simd_eq(offset)
             };
-            let space = equal(b' ');
-            // ASCII letters differ from their capitals in bit 5 only.
-            let letter = {
-                let offset = (v | u8x16::splat(0x20)) - u8x16::splat(b'a');
-                offset.min(u8x16::splat(b'z' - b'a')).simd_eq(offset)
-            };
             planes.digit |= bits(within(b'0', b'9'));
             planes.colon |= bits(equal(b':'));
             planes.dot |= bits(equal(b'.'));
             planes.dash |= bits(equal(b'-'));
-            planes.space |= bits(space);
+            planes.space |= bits(equal(b' '));
             planes.equals |= bits(equal(b'='));
-            planes.key_end |=
-                bits(letter | equal(b'"') | equal(b'\'') | equal(b'\\') | space | equal(b'\t'));
         }
         planes
     }
@@ -394,10 +401,6 @@ mod tests {
             set(&mut planes.dash, b == b'-');
             set(&mut planes.space, b == b' ');
             set(&mut planes.equals, b == b'=');
-            set(
-                &mut planes.key_end,
-                b.is_ascii_alphabetic() || matches!(b, b'"' | b'\'' | b'\\' | b' ' | b'\t'),
-            );
         }
         planes
     }
@@ -418,7 +421,6 @@ mod tests {
                 (got.dash, want.dash),
                 (got.space, want.space),
                 (got.equals, want.equals),
-                (got.key_end, want.key_end),
             ];
             for (index, (got, want)) in pairs.into_iter().enumerate() {
                 assert_eq!(got, want, "plane {index} of {block:?}");
@@ -447,6 +449,25 @@ mod tests {
         let syslog = "May 21 01:58:03 h p[1]: x\n<34>1 2003-10-11T22:14:15Z h\n\
                       *12: Mar  1 00:00:01 UTC: sw: %X-5-Y\n- 1117838570 2005.06.03 R02";
         assert_eq!(at(syslog, |p| &p.syslog_lines), vec![0, 26, 55]);
+    }
+
+    #[test]
+    fn separators_follow_what_a_key_ends_with() {
+        let text = "a:1 b=2 \"c\":3 'd'=4 e\\:5 f :6 g\t=7 9:8 ]=9 :10 -=11 é:12";
+        let separators: Vec<&str> = Prefilter::new(text)
+            .separators
+            .iter()
+            .map(|&i| &text[i - 1..=i])
+            .collect();
+        assert_eq!(
+            separators,
+            ["a:", "b=", "\":", "'=", "\\:", " :", "\t=", " :"]
+        );
+        // Across blocks and at the very start.
+        for pad in 60..68 {
+            let text = format!("={}key=value", "x".repeat(pad));
+            assert_eq!(Prefilter::new(&text).separators, vec![pad + 4], "{pad}");
+        }
     }
 
     #[test]

@@ -213,7 +213,8 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// [`MAX_BODY_BYTES`] after its header; so the piece goes on that far past
 /// every header it holds.
 fn chunk_end(text: &str, start: usize) -> usize {
-    const HEADER: &[u8] = b"-----BEGIN";
+    // Every header the private-key detector reads has a space after `BEGIN`.
+    const HEADER: &[u8] = b"-----BEGIN ";
     let bytes = text.as_bytes();
     let next_line = |from: usize| {
         memchr::memchr(b'\n', bytes.get(from..).unwrap_or_default())

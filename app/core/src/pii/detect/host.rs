@@ -241,8 +241,9 @@ fn host_in_header(header: &str) -> Option<HostField> {
             needs_machine_look,
         })
     };
-    // Cisco IOS: "… UTC: host: %FACILITY-5-MNEMONIC"
-    if let Some(percent) = header.rfind(": %") {
+    // Cisco IOS: "… UTC: host: %FACILITY-5-MNEMONIC". (Headers are short:
+    // a plain backward walk is cheaper than building a substring searcher.)
+    if let Some(percent) = header.as_bytes().windows(3).rposition(|w| w == b": %") {
         return field_ending_at(percent, false);
     }
     // RFC 5424: "<34>1 timestamp host " (ends with the space after the host)
@@ -383,8 +384,8 @@ fn propagate_within_lines(text: &str, found: &mut Vec<(usize, usize)>) {
     // Reused from line to line; a line names few machines.
     let mut names: Vec<&str> = Vec::new();
     while index < found.len() {
-        let line_begin = line_start(text, found[index].0);
-        let line_finish = line_end(text, found[index].0);
+        let first_on_line = found[index].0;
+        let line_finish = line_end(text, first_on_line);
         names.clear();
         while index < found.len() && found[index].0 < line_finish {
             let (start, end) = found[index];
@@ -400,6 +401,10 @@ fn propagate_within_lines(text: &str, found: &mut Vec<(usize, usize)>) {
         }
         // Machine-generated single-line blobs can be megabytes long; searching
         // them once per name would make the scan quadratic.
+        if names.is_empty() {
+            continue;
+        }
+        let line_begin = line_start(text, first_on_line);
         if line_finish - line_begin > MAX_PROPAGATION_LINE {
             continue;
         }
