@@ -77,31 +77,61 @@ impl Prefilter {
         found
     }
 
+    /// Walks the blocks from the last to the first, so that what a block's
+    /// shapes need from the block after it (its planes, and the partial
+    /// shapes worked out there, see [`After`]) is known when the block is
+    /// reached: every step is then 64-bit arithmetic, a funnel shift
+    /// joining two blocks, where looking ahead from the first block would
+    /// take 128-bit words. The positions are collected backwards and put
+    /// in order at the end.
     fn find_shapes(&mut self, bytes: &[u8]) {
-        let mut blocks = bytes.chunks(BLOCK);
-        let mut previous = Planes::default();
-        let mut current = blocks.next().map(Planes::of).unwrap_or_default();
-        let mut base = 0;
-        while base < bytes.len() {
-            let next = blocks.next().map(Planes::of).unwrap_or_default();
-            let shapes = Shapes::find(&previous, &current, &next);
-            push_bits(&mut self.address, base, shapes.address);
-            push_bits(&mut self.colon_run, base, shapes.colon_run);
-            push_bits(&mut self.mac, base, shapes.mac);
-            push_bits(&mut self.digit_groups, base, shapes.digit_groups);
+        let blocks = bytes.len().div_ceil(BLOCK);
+        let planes_of = |index: usize| {
+            bytes
+                .get(index * BLOCK..bytes.len().min((index + 1) * BLOCK))
+                .map(Planes::of)
+                .unwrap_or_default()
+        };
+        let mut next = Planes::default();
+        let mut after = After::default();
+        let mut current = match blocks.checked_sub(1) {
+            Some(last) => planes_of(last),
+            None => return,
+        };
+        for index in (0..blocks).rev() {
+            let previous = match index.checked_sub(1) {
+                Some(before) => planes_of(before),
+                None => Planes::default(),
+            };
+            let base = index * BLOCK;
+            let (shapes, partial) = Shapes::find(&previous, &current, &next, &after);
+            push_bits_backwards(&mut self.address, base, shapes.address);
+            push_bits_backwards(&mut self.colon_run, base, shapes.colon_run);
+            push_bits_backwards(&mut self.mac, base, shapes.mac);
+            push_bits_backwards(&mut self.digit_groups, base, shapes.digit_groups);
             // Few bytes are `:` or `=`: the byte before each is looked up
             // rather than classified with the rest.
             let mut separators = current.colon | current.equals;
             while separators != 0 {
-                let position = base + separators.trailing_zeros() as usize;
-                separators &= separators - 1;
+                let bit = 63 - separators.leading_zeros();
+                separators &= !(1 << bit);
+                let position = base + bit as usize;
                 if position > 0 && KEY_END[usize::from(bytes[position - 1])] {
                     self.separators.push(position);
                 }
             }
-            previous = current;
-            current = next;
-            base += BLOCK;
+            next = current;
+            current = previous;
+            after = partial;
+        }
+        for positions in [
+            &mut self.address,
+            &mut self.colon_run,
+            &mut self.mac,
+            &mut self.digit_groups,
+            &mut self.separators,
+        ] {
+            positions.reverse();
         }
     }
 }
@@ -184,98 +214,160 @@ struct Shapes {
     digit_groups: u64,
 }
 
+/// Partial shapes of a block that the shapes of the block before it are
+/// built from (each shape looks at most twenty bytes ahead, so only the
+/// first bits of these ever matter there).
+#[derive(Clone, Copy, Default)]
+struct After {
+    /// `digit.digit`.
+    digit_dot: u64,
+    /// `digit.digit` with another two to four bytes after it.
+    dotted_pair: u64,
+    /// Four digits follow.
+    digits_after4: u64,
+    /// Colons with one, two and three more colons after them, each at most
+    /// five bytes after the one before.
+    colon_chain: [u64; 3],
+    /// Digits, and single spaces or dashes between two digits.
+    joined: u64,
+    /// Two and four joined bytes in a row.
+    joined_run2: u64,
+    joined_run4: u64,
+}
+
+/// Bit `i` of the result is bit `i + k` of `current` followed by `next`:
+/// the byte `k` ahead (`0 < k < 64`).
+fn ahead(current: u64, next: u64, k: u32) -> u64 {
+    (current >> k) | (next << (64 - k))
+}
+
+/// Bit `i` of the result is bit `i - k` of `previous` followed by
+/// `current`: the byte `k` before (`0 < k < 64`).
+fn behind(current: u64, previous: u64, k: u32) -> u64 {
+    (current << k) | (previous >> (64 - k))
+}
+
+/// Bits with set bits three, six, nine and twelve bytes after them.
+fn every_third(current: u64, next: u64) -> u64 {
+    // Two in a row are common (the dashes of a date, the colons of a
+    // time); five are rare, so most blocks stop early.
+    let mut bits = current & ahead(current, next, 3);
+    for k in [6, 9, 12] {
+        if bits == 0 {
+            break;
+        }
+        bits &= ahead(current, next, k);
+    }
+    bits
+}
+
 impl Shapes {
-    /// Every shape spans less than a block, so the block before and the
-    /// block after are all the context needed. Work is done on 128 bits,
-    /// the block and the next one, so that `x >> k` reads `k` bytes ahead.
-    fn find(previous: &Planes, current: &Planes, next: &Planes) -> Self {
-        let join = |current: u64, next: u64| u128::from(current) | u128::from(next) << 64;
-        let digit = join(current.digit, next.digit);
-        let colon = join(current.colon, next.colon);
-        let dot = join(current.dot, next.dot);
-        let dash = join(current.dash, next.dash);
-        // A digit `k` bytes before.
-        let digit_before = |k: u32| (digit << k) | u128::from(previous.digit >> (64 - k));
-        let every_third = |x: u128| x & (x >> 3) & (x >> 6) & (x >> 9) & (x >> 12);
-        // Every shape but the card starts with a separator in this block,
-        // and most need several: counting them first skips most of the work.
+    /// The shapes starting in `current`, and its partial shapes for the
+    /// block before it. Every shape spans less than a block, so the block
+    /// before and the block after (with `after`, its partial shapes) are
+    /// all the context needed.
+    fn find(previous: &Planes, current: &Planes, next: &Planes, after: &After) -> (Self, After) {
+        let digit_before = |k: u32| behind(current.digit, previous.digit, k);
+        let digit_ahead = |k: u32| ahead(current.digit, next.digit, k);
+        let mut partial = After {
+            digits_after4: digit_ahead(1) & digit_ahead(2) & digit_ahead(3) & digit_ahead(4),
+            ..After::default()
+        };
+        // Every shape but the card starts with a separator in this block.
         let mut address = 0;
         let mut digit_groups = 0;
         if current.dot | current.dash != 0 {
             // `digit.digit`, and three of them two to four bytes apart.
-            let digit_dot = dot & digit_before(1) & (digit >> 1);
-            if at_least(digit_dot, 3) {
-                let near = |x: u128| (x >> 2) | (x >> 3) | (x >> 4);
-                address |= digit_dot & near(digit_dot & near(digit_dot));
+            let near = |x: u64, x_next: u64| {
+                ahead(x, x_next, 2) | ahead(x, x_next, 3) | ahead(x, x_next, 4)
+            };
+            partial.digit_dot = current.dot & digit_before(1) & digit_ahead(1);
+            if partial.digit_dot != 0 {
+                partial.dotted_pair = partial.digit_dot & near(partial.digit_dot, after.digit_dot);
+                address = partial.digit_dot & near(partial.dotted_pair, after.dotted_pair);
             }
-            address |= dot & (dot >> 5);
-            if at_least(dash, 5) {
-                address |= every_third(dash);
-            }
+            // A dotted-hex MAC (`001a.2bf8.e8fb`), a dashed one.
+            address |= current.dot & ahead(current.dot, next.dot, 5);
+            address |= every_third(current.dash, next.dash);
             let digits_before3 = digit_before(1) & digit_before(2) & digit_before(3);
-            let digits_after4 = (digit >> 1) & (digit >> 2) & (digit >> 3) & (digit >> 4);
-            let phone = (dot | dash) & digits_before3 & digits_after4;
-            let ssn = dash
-                & (dash >> 3)
+            let phone = (current.dot | current.dash) & digits_before3 & partial.digits_after4;
+            let ssn = current.dash
+                & ahead(current.dash, next.dash, 3)
                 & digits_before3
-                & (digit >> 1)
-                & (digit >> 2)
-                & (digits_after4 >> 3);
+                & digit_ahead(1)
+                & digit_ahead(2)
+                & ahead(partial.digits_after4, after.digits_after4, 3);
             digit_groups |= phone | ssn;
         }
         let mut mac = 0;
-        if current.colon | current.dash != 0 && at_least(colon | dash, 5) {
-            mac = every_third(colon | dash);
+        if current.colon | current.dash != 0 {
+            mac = every_third(current.colon | current.dash, next.colon | next.dash);
         }
         let mut colon_run = 0;
         if current.colon != 0 {
-            colon_run = colon & (colon >> 1);
-            if at_least(colon, 5) {
-                let close = |x: u128| (x >> 1) | (x >> 2) | (x >> 3) | (x >> 4) | (x >> 5);
-                let mut chain = colon;
-                for _ in 0..4 {
-                    chain = colon & close(chain);
+            let colon = current.colon;
+            let close = |x: u64, x_next: u64| (1..=5).fold(0, |near, k| near | ahead(x, x_next, k));
+            colon_run = colon & ahead(colon, next.colon, 1);
+            let mut chain = colon & close(colon, next.colon);
+            for (level, chain_after) in after.colon_chain.iter().enumerate() {
+                partial.colon_chain[level] = chain;
+                // A chain that stops here, and does not go on from the
+                // next block's first bytes, goes no further: the usual case
+                // (the two colons of a time of day).
+                if chain == 0 && chain_after & 0x1f == 0 {
+                    break;
                 }
-                colon_run |= chain;
+                chain = colon & close(chain, *chain_after);
             }
+            colon_run |= chain;
         }
-        // The low half is this block; `as` keeps exactly that.
-        Self {
-            address: address as u64,
-            colon_run: colon_run as u64,
-            mac: mac as u64,
-            digit_groups: digit_groups as u64 | card_starts(previous, current, next),
-        }
+        let shapes = Self {
+            address,
+            colon_run,
+            mac,
+            digit_groups: digit_groups | card_starts(previous, current, next, after, &mut partial),
+        };
+        (shapes, partial)
     }
-}
-
-/// Whether `x` has at least `k` bits set: `k - 1` times the lowest set bit
-/// is cleared. Cheaper than counting them where the processor has no
-/// population-count instruction (the portable x86_64 build has none).
-fn at_least(mut x: u128, k: u32) -> bool {
-    for _ in 1..k {
-        x &= x.wrapping_sub(1);
-    }
-    x != 0
 }
 
 /// Where, in `current`, a run of digits joined by single spaces or dashes
-/// starts that holds at least thirteen digits (or goes on past `next`).
-fn card_starts(previous: &Planes, current: &Planes, next: &Planes) -> u64 {
+/// starts that holds at least thirteen digits (or goes on past `next`);
+/// records the joined runs in `partial`.
+fn card_starts(
+    previous: &Planes,
+    current: &Planes,
+    next: &Planes,
+    after: &After,
+    partial: &mut After,
+) -> u64 {
     if current.digit == 0 {
         return 0;
     }
-    let join = |current: u64, next: u64| u128::from(current) | u128::from(next) << 64;
-    let digit = join(current.digit, next.digit);
-    let joiner = join(current.space | current.dash, next.space | next.dash);
-    let digit_before = (digit << 1) | u128::from(previous.digit >> 63);
-    let joined = digit | (joiner & digit_before & (digit >> 1));
+    let joiner = current.space | current.dash;
+    let joined = current.digit
+        | (joiner & behind(current.digit, previous.digit, 1) & ahead(current.digit, next.digit, 1));
     // Thirteen joined bytes in a row, found by doubling.
-    let run2 = joined & (joined >> 1);
-    let run4 = run2 & (run2 >> 2);
-    let run8 = run4 & (run4 >> 4);
-    let run13 = run8 & (run4 >> 8) & (joined >> 12);
-    let mut starts = (run13 & !(run13 << 1)) as u64;
+    let run2 = joined & ahead(joined, after.joined, 1);
+    let run4 = run2 & ahead(run2, after.joined_run2, 2);
+    let run8 = run4 & ahead(run4, after.joined_run4, 4);
+    let run13 = run8 & ahead(run4, after.joined_run4, 8) & ahead(joined, after.joined, 12);
+    *partial = After {
+        joined,
+        joined_run2: run2,
+        joined_run4: run4,
+        ..*partial
+    };
+    let mut starts = run13 & !(run13 << 1);
+    if starts == 0 {
+        return 0;
+    }
+    // The runs are measured over this block and the next; one that reaches
+    // the end of the next is taken. (The next block's last byte is read as
+    // if nothing followed, so that a run never depends on a third block.)
+    let digit = u128::from(current.digit) | u128::from(next.digit) << 64;
+    let next_joined = (after.joined & !(1 << 63)) | (next.digit & (1 << 63));
+    let joined = u128::from(joined) | u128::from(next_joined) << 64;
     let mut card = 0;
     while starts != 0 {
         let start = starts.trailing_zeros();
@@ -293,10 +385,12 @@ fn card_starts(previous: &Planes, current: &Planes, next: &Planes) -> u64 {
     card
 }
 
-fn push_bits(positions: &mut Vec<usize>, base: usize, mut bits: u64) {
+/// Pushes the positions of `bits` in decreasing order.
+fn push_bits_backwards(positions: &mut Vec<usize>, base: usize, mut bits: u64) {
     while bits != 0 {
-        positions.push(base + bits.trailing_zeros() as usize);
-        bits &= bits - 1;
+        let bit = 63 - bits.leading_zeros();
+        bits &= !(1 << bit);
+        positions.push(base + bit as usize);
     }
 }
 
@@ -384,6 +478,198 @@ fn may_start_syslog_header(line: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The shapes as first written: looking ahead from the first block,
+    /// on 128-bit words. [`Prefilter::find_shapes`] must find exactly the
+    /// same positions.
+    mod reference {
+        use super::super::Planes;
+
+        /// Every shape spans less than a block, so the block before and the
+        /// block after are all the context needed. Work is done on 128 bits,
+        /// the block and the next one, so that `x >> k` reads `k` bytes ahead.
+        fn shapes(previous: &Planes, current: &Planes, next: &Planes) -> [u64; 4] {
+            let join = |current: u64, next: u64| u128::from(current) | u128::from(next) << 64;
+            let digit = join(current.digit, next.digit);
+            let colon = join(current.colon, next.colon);
+            let dot = join(current.dot, next.dot);
+            let dash = join(current.dash, next.dash);
+            // A digit `k` bytes before.
+            let digit_before = |k: u32| (digit << k) | u128::from(previous.digit >> (64 - k));
+            let every_third = |x: u128| x & (x >> 3) & (x >> 6) & (x >> 9) & (x >> 12);
+            // Every shape but the card starts with a separator in this block,
+            // and most need several: counting them first skips most of the work.
+            let mut address = 0;
+            let mut digit_groups = 0;
+            if current.dot | current.dash != 0 {
+                // `digit.digit`, and three of them two to four bytes apart.
+                let digit_dot = dot & digit_before(1) & (digit >> 1);
+                if at_least(digit_dot, 3) {
+                    let near = |x: u128| (x >> 2) | (x >> 3) | (x >> 4);
+                    address |= digit_dot & near(digit_dot & near(digit_dot));
+                }
+                address |= dot & (dot >> 5);
+                if at_least(dash, 5) {
+                    address |= every_third(dash);
+                }
+                let digits_before3 = digit_before(1) & digit_before(2) & digit_before(3);
+                let digits_after4 = (digit >> 1) & (digit >> 2) & (digit >> 3) & (digit >> 4);
+                let phone = (dot | dash) & digits_before3 & digits_after4;
+                let ssn = dash
+                    & (dash >> 3)
+                    & digits_before3
+                    & (digit >> 1)
+                    & (digit >> 2)
+                    & (digits_after4 >> 3);
+                digit_groups |= phone | ssn;
+            }
+            let mut mac = 0;
+            if current.colon | current.dash != 0 && at_least(colon | dash, 5) {
+                mac = every_third(colon | dash);
+            }
+            let mut colon_run = 0;
+            if current.colon != 0 {
+                colon_run = colon & (colon >> 1);
+                if at_least(colon, 5) {
+                    let close = |x: u128| (x >> 1) | (x >> 2) | (x >> 3) | (x >> 4) | (x >> 5);
+                    let mut chain = colon;
+                    for _ in 0..4 {
+                        chain = colon & close(chain);
+                    }
+                    colon_run |= chain;
+                }
+            }
+            // The low half is this block; `as` keeps exactly that.
+            [
+                address as u64,
+                colon_run as u64,
+                mac as u64,
+                digit_groups as u64 | card_starts(previous, current, next),
+            ]
+        }
+
+        /// Whether `x` has at least `k` bits set: `k - 1` times the lowest set bit
+        /// is cleared. Cheaper than counting them where the processor has no
+        /// population-count instruction (the portable x86_64 build has none).
+        fn at_least(mut x: u128, k: u32) -> bool {
+            for _ in 1..k {
+                x &= x.wrapping_sub(1);
+            }
+            x != 0
+        }
+
+        /// Where, in `current`, a run of digits joined by single spaces or dashes
+        /// starts that holds at least thirteen digits (or goes on past `next`).
+        fn card_starts(previous: &Planes, current: &Planes, next: &Planes) -> u64 {
+            if current.digit == 0 {
+                return 0;
+            }
+            let join = |current: u64, next: u64| u128::from(current) | u128::from(next) << 64;
+            let digit = join(current.digit, next.digit);
+            let joiner = join(current.space | current.dash, next.space | next.dash);
+            let digit_before = (digit << 1) | u128::from(previous.digit >> 63);
+            let joined = digit | (joiner & digit_before & (digit >> 1));
+            // Thirteen joined bytes in a row, found by doubling.
+            let run2 = joined & (joined >> 1);
+            let run4 = run2 & (run2 >> 2);
+            let run8 = run4 & (run4 >> 4);
+            let run13 = run8 & (run4 >> 8) & (joined >> 12);
+            let mut starts = (run13 & !(run13 << 1)) as u64;
+            let mut card = 0;
+            while starts != 0 {
+                let start = starts.trailing_zeros();
+                starts &= starts - 1;
+                let len = (!(joined >> start)).trailing_zeros();
+                if start + len >= 128 {
+                    card |= 1 << start;
+                    continue;
+                }
+                let whole_run = (1u128 << len) - 1;
+                if ((digit >> start) & whole_run).count_ones() >= 13 {
+                    card |= 1 << start;
+                }
+            }
+            card
+        }
+
+        /// `[address, colon_run, mac, digit_groups, separators]`.
+        pub(super) fn positions(bytes: &[u8]) -> [Vec<usize>; 5] {
+            let mut found: [Vec<usize>; 5] = Default::default();
+            let mut blocks = bytes.chunks(64);
+            let mut previous = Planes::default();
+            let mut current = blocks.next().map(Planes::of).unwrap_or_default();
+            let mut base = 0;
+            while base < bytes.len() {
+                let next = blocks.next().map(Planes::of).unwrap_or_default();
+                let shapes = shapes(&previous, &current, &next);
+                for (list, mut bits) in found.iter_mut().zip(shapes) {
+                    while bits != 0 {
+                        list.push(base + bits.trailing_zeros() as usize);
+                        bits &= bits - 1;
+                    }
+                }
+                for i in 0..64 {
+                    let position = base + i;
+                    if (current.colon | current.equals) >> i & 1 == 1
+                        && position > 0
+                        && super::super::KEY_END[usize::from(bytes[position - 1])]
+                    {
+                        found[4].push(position);
+                    }
+                }
+                previous = current;
+                current = next;
+                base += 64;
+            }
+            found
+        }
+    }
+
+    fn positions(text: &str) -> [Vec<usize>; 5] {
+        let found = Prefilter::new(text);
+        [
+            found.address,
+            found.colon_run,
+            found.mac,
+            found.digit_groups,
+            found.separators,
+        ]
+    }
+
+    #[test]
+    fn shapes_are_those_of_the_reference_on_the_corpus() {
+        let corpus = include_str!("../../testdata/pii/corpus.txt");
+        assert_eq!(positions(corpus), reference::positions(corpus.as_bytes()));
+        // Every alignment of the text to the blocks.
+        for skip in 1..64 {
+            let text = &corpus[skip..];
+            assert_eq!(
+                positions(text),
+                reference::positions(text.as_bytes()),
+                "{skip}"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        // Texts dense in the bytes the shapes are made of, long enough to
+        // span several blocks.
+        #[test]
+        fn shapes_are_those_of_the_reference(
+            text in "[0-9:.\\- =ax\n]{0,400}"
+        ) {
+            prop_assert_eq!(positions(&text), reference::positions(text.as_bytes()));
+        }
+
+        #[test]
+        fn shapes_are_those_of_the_reference_on_digit_runs(
+            text in "([0-9]{1,20}[ .:-]{0,2}){0,40}"
+        ) {
+            prop_assert_eq!(positions(&text), reference::positions(text.as_bytes()));
+        }
+    }
 
     /// The byte-at-a-time definition of [`Planes::of`].
     fn planes_one_byte_at_a_time(block: &[u8]) -> Planes {
@@ -467,22 +753,6 @@ mod tests {
         for pad in 60..68 {
             let text = format!("={}key=value", "x".repeat(pad));
             assert_eq!(Prefilter::new(&text).separators, vec![pad + 4], "{pad}");
-        }
-    }
-
-    #[test]
-    fn at_least_counts_bits() {
-        for x in [
-            0u128,
-            1,
-            0b1011,
-            0b1_0000_0001,
-            1 << 127 | 1 << 64 | 1,
-            u128::MAX,
-        ] {
-            for k in 1..8 {
-                assert_eq!(at_least(x, k), x.count_ones() >= k, "{x:#x} {k}");
-            }
         }
     }
 
