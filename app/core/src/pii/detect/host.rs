@@ -14,7 +14,7 @@
 
 use regex::Regex;
 
-use super::compile;
+use super::{compile, syslog};
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
 use crate::pii::literal::Anchored;
@@ -59,13 +59,6 @@ fn host_token(name: &str) -> String {
 }
 
 pub(crate) struct HostDetector {
-    /// The four syslog line shapes in one pass (anchored patterns cannot be
-    /// found by literal search, so each extra one costs a pass):
-    /// BSD (`May 21 01:58:03 host prog[1]:`), ISO-timestamped
-    /// (`2024-05-21T01:58:03Z host prog[1]:`), RFC 5424
-    /// (`<34>1 2024-… host …`) and Cisco IOS (`May 29 07:57:05.858 UTC:
-    /// host: %FAC-5-MNEMONIC:`).
-    syslog_header: Anchored,
     /// A private DNS suffix; the labels before it are read backwards.
     private_suffix: Regex,
     /// Tried, anchored, only where one of [`WINDOWS_FIELDS`] ends at a
@@ -88,23 +81,7 @@ impl HostDetector {
             .map(|s| regex::escape(s))
             .collect::<Vec<_>>()
             .join("|");
-        let host = "[A-Za-z0-9][A-Za-z0-9._-]{0,252}";
-        let syslog_header = [
-            format!(
-                "(?:<[0-9]{{1,3}}>)?[A-Z][a-z]{{2}} {{1,2}}[0-9]{{1,2}} [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(?:\\.[0-9]+)? {host} [A-Za-z0-9_./()-]+(?:\\[[0-9]+\\])?:"
-            ),
-            format!(
-                "(?:<[0-9]{{1,3}}>)?[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9:.]+(?:Z|[+-][0-9]{{2}}:?[0-9]{{2}})? {host} [A-Za-z0-9_./-]+(?:\\[[0-9]+\\])?:"
-            ),
-            format!("<[0-9]{{1,3}}>1 [^ \\n]+ {host} "),
-            format!(
-                "[*.]?(?:[0-9]+: )?[A-Z][a-z]{{2}} {{1,2}}[0-9]{{1,2}}(?: [0-9]{{4}})? [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(?:\\.[0-9]+)?(?: [A-Z]{{2,5}})?: {host}: %[A-Z0-9_]+-[0-7]-[A-Z0-9_]+"
-            ),
-        ]
-        .join("|");
         Ok(Self {
-            // Only ever tried at the start of a line (see `detect`).
-            syslog_header: Anchored::new("hostname", &syslog_header)?,
             // `.internal`, or a last label such as `example-internal`.
             private_suffix: compile(
                 "hostname",
@@ -135,30 +112,20 @@ impl HostDetector {
     /// [`crate::pii::prefilter`].
     pub(crate) fn detect(&self, text: &str, prefilter: &Prefilter, out: &mut Vec<Candidate>) {
         let mut found: Vec<(usize, usize)> = Vec::new();
-        // A header starts a line, so it is tried, anchored, at the start
-        // of each line that may hold one; the pattern cannot cross a line
-        // break, so the next line start is never inside a match.
-        let mut headers = Vec::new();
-        self.syslog_header
-            .find_at_sorted(text, &prefilter.syslog_lines, |start, end| {
-                headers.push((start, &text[start..end]));
-            });
-        for (header_start, header) in headers {
-            // The host is read from the matched header by its position, which
-            // is much cheaper than asking the engine for capture groups.
-            let Some(field) = host_in_header(header) else {
+        // A header starts a line, so it is read at the start of each line
+        // that may hold one (see [`syslog`]).
+        for &header_start in &prefilter.syslog_lines {
+            let Some(header) = syslog::header(&text.as_bytes()[header_start..]) else {
                 continue;
             };
-            let host = &header[field.offset..field.offset + field.len];
-            // Without a `[pid]`, "2024-…Z Syncing repository:" would pass for
-            // an ISO-timestamped host; ask for a name that looks like a
-            // machine's then.
+            // A header is ASCII.
+            let host = &text[header_start + header.host.start..header_start + header.host.end];
             let machine_like = host
                 .bytes()
                 .any(|b| b.is_ascii_digit() || b == b'-' || b == b'.');
-            let accept = is_syslog_host(host) && (!field.needs_machine_look || machine_like);
-            let start = header_start + field.offset;
-            push_if(text, start, start + field.len, accept, &mut found);
+            let accept = is_syslog_host(host) && (!header.needs_machine_look || machine_like);
+            let start = header_start + header.host.start;
+            push_if(text, start, start + host.len(), accept, &mut found);
         }
         for m in self.private_suffix.find_iter(text) {
             let start = labels_before(text, m.start());
@@ -220,41 +187,6 @@ impl HostDetector {
                 .map(|(start, end)| Candidate::new(PiiType::Hostname, start, end, rank::HOSTNAME)),
         );
     }
-}
-
-/// Where the host field sits in a header matched by `syslog_header`.
-struct HostField {
-    offset: usize,
-    len: usize,
-    /// An ISO-timestamped line without `[pid]` is syslog only if the field
-    /// looks like a machine name.
-    needs_machine_look: bool,
-}
-
-fn host_in_header(header: &str) -> Option<HostField> {
-    // The field just before byte `end`, delimited by a space.
-    let field_ending_at = |end: usize, needs_machine_look: bool| {
-        let len = header[..end].rsplit(' ').next()?.len();
-        Some(HostField {
-            offset: end - len,
-            len,
-            needs_machine_look,
-        })
-    };
-    // Cisco IOS: "… UTC: host: %FACILITY-5-MNEMONIC". (Headers are short:
-    // a plain backward walk is cheaper than building a substring searcher.)
-    if let Some(percent) = header.as_bytes().windows(3).rposition(|w| w == b": %") {
-        return field_ending_at(percent, false);
-    }
-    // RFC 5424: "<34>1 timestamp host " (ends with the space after the host)
-    if header.ends_with(' ') {
-        return field_ending_at(header.len() - 1, false);
-    }
-    // BSD and ISO: "timestamp host program[pid]:"
-    let program_start = header.rfind(' ')?;
-    let first = header.split(' ').next().unwrap_or("");
-    let iso = first.contains('T') && first.bytes().filter(|&b| b == b'-').count() >= 2;
-    field_ending_at(program_start, iso && !header.ends_with("]:"))
 }
 
 /// Start of the DNS labels that end at `dot` (the dot of a suffix).

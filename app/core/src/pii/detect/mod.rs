@@ -19,6 +19,7 @@ pub(crate) mod network;
 pub(crate) mod numbers;
 pub(crate) mod private_key;
 pub(crate) mod secrets;
+pub(crate) mod syslog;
 
 use regex::Regex;
 
