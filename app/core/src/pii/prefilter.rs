@@ -67,14 +67,21 @@ impl Prefilter {
             separators: Vec::new(),
         };
         found.find_shapes(bytes);
-        // Every check reads a few bytes from the line's start (more than
-        // the line holds only ever lets more lines through).
-        let line_starts =
-            std::iter::once(0).chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1));
-        found.syslog_lines = line_starts
-            .filter(|&start| may_start_syslog_header(&bytes[start..bytes.len().min(start + 64)]))
-            .collect();
         found
+    }
+
+    /// Records `start` (a line start) when the line may begin with a syslog
+    /// header. The check reads a few bytes from the line's start (more than
+    /// the line holds only ever lets more lines through).
+    fn push_syslog_line(&mut self, bytes: &[u8], start: usize) {
+        let Some(&first) = bytes.get(start) else {
+            return;
+        };
+        if SYSLOG_LEAD[usize::from(first)]
+            && may_start_syslog_header(&bytes[start..bytes.len().min(start + 64)])
+        {
+            self.syslog_lines.push(start);
+        }
     }
 
     /// Walks the blocks from the last to the first, so that what a block's
@@ -110,8 +117,10 @@ impl Prefilter {
             push_bits_backwards(&mut self.mac, base, shapes.mac);
             push_bits_backwards(&mut self.digit_groups, base, shapes.digit_groups);
             // Few bytes are `:` or `=`: the byte before each is looked up
-            // rather than classified with the rest.
-            let mut separators = current.colon | current.equals;
+            // rather than classified with the rest, once those after a
+            // digit (the colons of clock times) are set aside.
+            let mut separators =
+                (current.colon | current.equals) & !behind(current.digit, previous.digit, 1);
             while separators != 0 {
                 let bit = 63 - separators.leading_zeros();
                 separators &= !(1 << bit);
@@ -120,16 +129,25 @@ impl Prefilter {
                     self.separators.push(position);
                 }
             }
+            // Line starts, from the line breaks.
+            let mut newlines = current.newline;
+            while newlines != 0 {
+                let bit = 63 - newlines.leading_zeros();
+                newlines &= !(1 << bit);
+                self.push_syslog_line(bytes, base + bit as usize + 1);
+            }
             next = current;
             current = previous;
             after = partial;
         }
+        self.push_syslog_line(bytes, 0);
         for positions in [
             &mut self.address,
             &mut self.colon_run,
             &mut self.mac,
             &mut self.digit_groups,
             &mut self.separators,
+            &mut self.syslog_lines,
         ] {
             positions.reverse();
         }
@@ -148,7 +166,22 @@ struct Planes {
     dash: u64,
     space: u64,
     equals: u64,
+    newline: u64,
 }
+
+/// The bytes a line with a syslog header can start with (see
+/// [`may_start_syslog_header`]): `<`, `*`, `.`, a digit or a capital.
+static SYSLOG_LEAD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] =
+            b.is_ascii_digit() || b.is_ascii_uppercase() || matches!(b, b'<' | b'*' | b'.');
+        byte += 1;
+    }
+    table
+};
 
 /// The bytes a key can end with, before its `:` or `=`: a letter, a quote,
 /// a backslash, a space or a tab.
@@ -201,6 +234,7 @@ impl Planes {
             planes.dash |= bits(equal(b'-'));
             planes.space |= bits(equal(b' '));
             planes.equals |= bits(equal(b'='));
+            planes.newline |= bits(equal(b'\n'));
         }
         planes
     }
@@ -626,7 +660,7 @@ mod tests {
         }
     }
 
-    fn positions(text: &str) -> [Vec<usize>; 5] {
+    fn positions(text: &str) -> [Vec<usize>; 6] {
         let found = Prefilter::new(text);
         [
             found.address,
@@ -634,21 +668,37 @@ mod tests {
             found.mac,
             found.digit_groups,
             found.separators,
+            found.syslog_lines,
+        ]
+    }
+
+    /// [`positions`] as first found: the shapes of [`reference`], and the
+    /// syslog lines from every line start.
+    fn reference_positions(text: &str) -> [Vec<usize>; 6] {
+        let bytes = text.as_bytes();
+        let [address, colon_run, mac, digit_groups, separators] = reference::positions(bytes);
+        let syslog_lines = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1))
+            .filter(|&start| may_start_syslog_header(&bytes[start..bytes.len().min(start + 64)]))
+            .collect();
+        [
+            address,
+            colon_run,
+            mac,
+            digit_groups,
+            separators,
+            syslog_lines,
         ]
     }
 
     #[test]
     fn shapes_are_those_of_the_reference_on_the_corpus() {
         let corpus = include_str!("../../testdata/pii/corpus.txt");
-        assert_eq!(positions(corpus), reference::positions(corpus.as_bytes()));
+        assert_eq!(positions(corpus), reference_positions(corpus));
         // Every alignment of the text to the blocks.
         for skip in 1..64 {
             let text = &corpus[skip..];
-            assert_eq!(
-                positions(text),
-                reference::positions(text.as_bytes()),
-                "{skip}"
-            );
+            assert_eq!(positions(text), reference_positions(text), "{skip}");
         }
     }
 
@@ -658,16 +708,16 @@ mod tests {
         // span several blocks.
         #[test]
         fn shapes_are_those_of_the_reference(
-            text in "[0-9:.\\- =ax\n]{0,400}"
+            text in "[0-9:.\\- =axM<*\n]{0,400}"
         ) {
-            prop_assert_eq!(positions(&text), reference::positions(text.as_bytes()));
+            prop_assert_eq!(positions(&text), reference_positions(&text));
         }
 
         #[test]
         fn shapes_are_those_of_the_reference_on_digit_runs(
             text in "([0-9]{1,20}[ .:-]{0,2}){0,40}"
         ) {
-            prop_assert_eq!(positions(&text), reference::positions(text.as_bytes()));
+            prop_assert_eq!(positions(&text), reference_positions(&text));
         }
     }
 
@@ -687,6 +737,7 @@ mod tests {
             set(&mut planes.dash, b == b'-');
             set(&mut planes.space, b == b' ');
             set(&mut planes.equals, b == b'=');
+            set(&mut planes.newline, b == b'\n');
         }
         planes
     }
@@ -707,6 +758,7 @@ mod tests {
                 (got.dash, want.dash),
                 (got.space, want.space),
                 (got.equals, want.equals),
+                (got.newline, want.newline),
             ];
             for (index, (got, want)) in pairs.into_iter().enumerate() {
                 assert_eq!(got, want, "plane {index} of {block:?}");
