@@ -72,13 +72,15 @@ pub(crate) fn resolve(text: &str, mut candidates: Vec<Candidate>) -> Vec<PiiSpan
             && text.is_char_boundary(c.end)
     });
     // A total order, so that the outcome never depends on detector order.
-    candidates.sort_unstable_by(|a, b| {
-        a.start
-            .cmp(&b.start)
-            .then(b.end.cmp(&a.end))
-            .then(a.kind.cmp(&b.kind))
-            .then(b.rank.cmp(&a.rank))
-            .then(a.custom.cmp(&b.custom))
+    // (A tuple compares field by field only as far as needed.)
+    candidates.sort_unstable_by_key(|c| {
+        (
+            c.start,
+            std::cmp::Reverse(c.end),
+            c.kind,
+            std::cmp::Reverse(c.rank),
+            c.custom,
+        )
     });
 
     // Most candidates overlap nothing; only clusters of overlapping ones
