@@ -73,6 +73,11 @@ static EXCLUDED_NAMES: LazyLock<Vec<&'static [u8]>> = LazyLock::new(|| {
     names
 });
 
+/// `ssh`, looked for before each `@` (built once: building a searcher
+/// costs more than searching the short stretch before an `@`).
+static SSH: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"ssh"));
+
 /// Whether `name` could be a person's or a service's own login.
 pub(crate) fn acceptable_username(name: &str) -> bool {
     const MAX_LEN: usize = 64;
@@ -207,7 +212,7 @@ impl AccountDetector {
         for &at in &prefilter.at_signs {
             let line_start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
             let from = line_start.max(searched);
-            starts.extend(memchr::memmem::find_iter(&bytes[from..at], b"ssh").map(|i| from + i));
+            starts.extend(SSH.find_iter(&bytes[from..at]).map(|i| from + i));
             searched = at;
         }
         self.formats.find_at(text, starts, |start, end| {
