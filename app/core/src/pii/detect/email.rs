@@ -7,7 +7,7 @@
 //! names (`logo@2x.png`) and package pins (`glob@7.2.3`, which has no
 //! top-level domain anyway).
 
-use regex::{Match, Regex};
+use regex::Regex;
 
 use super::compile;
 use crate::pii::config::PiiConfigError;
@@ -19,19 +19,87 @@ use crate::pii::text::{byte_at, byte_before, is_word_byte, line_before};
 const DOMAIN: &str = "(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,24}";
 
 pub(crate) struct EmailDetector {
-    /// Two patterns rather than `(?:@|%40)`: each has a single rare inner
-    /// literal, which lets the regex engine jump from one `@` to the next
-    /// instead of walking every byte.
-    plain: Regex,
+    /// No `%` in this local part: the engine then finds the rare `%40`
+    /// first and reads backwards.
     percent_encoded: Regex,
+}
+
+/// A plain address, as a regex: the definition [`next_plain_address`]
+/// implements (its tests hold it to this pattern).
+#[cfg(test)]
+fn plain_pattern() -> String {
+    format!("[A-Za-z0-9._%+-]+@{DOMAIN}")
+}
+
+/// The next match of [`plain_pattern`] in `run` (bytes for which
+/// [`is_plain_address_byte`] holds) at or after `from`, as `(start, end)`:
+/// the one `Regex::find_iter` would give.
+///
+/// The local part cannot hold `@`, so a match uses the first `@` after its
+/// start, and the leftmost start is where the stretch before that `@`
+/// begins (or `from`); the domain is read as the regex reads it, see
+/// [`domain_end`]. Written out because the prefilter hands over a run per
+/// `@`, and a regex search costs a forward and a reverse pass plus its
+/// set-up on each.
+fn next_plain_address(run: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut start = from;
+    for at in memchr::memchr_iter(b'@', run.get(from..)?).map(|i| from + i) {
+        if start < at
+            && let Some(end) = domain_end(run, at + 1)
+        {
+            return Some((start, end));
+        }
+        start = at + 1;
+    }
+    None
+}
+
+/// Where [`DOMAIN`] ends when it starts at `from`: labels of letters,
+/// digits and inner dashes (at most 63 bytes), each followed by a dot,
+/// then a top-level domain of two to 24 letters. As many labels as there
+/// are are taken first; when no top-level domain follows the last of
+/// them, one label fewer, and so on (`b.example.com.x1` ends after `com`).
+fn domain_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let len = bytes[at..]
+            .iter()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-')
+            .count();
+        let label = &bytes[at..at + len];
+        let valid = (1..=63).contains(&len)
+            && label[0] != b'-'
+            && label[len - 1] != b'-'
+            && bytes.get(at + len) == Some(&b'.');
+        if !valid {
+            break;
+        }
+        at += len + 1;
+    }
+    let tld_end = |start: usize| {
+        let letters = bytes[start..]
+            .iter()
+            .take(24)
+            .take_while(|b| b.is_ascii_alphabetic())
+            .count();
+        (letters >= 2).then_some(start + letters)
+    };
+    // `at` is just past the last label's dot; the labels hold no dots, so
+    // each earlier dot ends one label fewer.
+    let mut after_labels = at;
+    while after_labels > from {
+        if let Some(end) = tld_end(after_labels) {
+            return Some(end);
+        }
+        after_labels =
+            memchr::memrchr(b'.', &bytes[from..after_labels - 1]).map_or(from, |i| from + i + 1);
+    }
+    None
 }
 
 impl EmailDetector {
     pub(crate) fn new() -> Result<Self, PiiConfigError> {
         Ok(Self {
-            plain: compile("email", &format!("[A-Za-z0-9._%+-]+@{DOMAIN}"))?,
-            // No `%` in this local part: the engine then finds the rare
-            // `%40` first and reads backwards.
             percent_encoded: compile("email", &format!("[A-Za-z0-9._+-]+%40{DOMAIN}"))?,
         })
     }
@@ -39,16 +107,25 @@ impl EmailDetector {
     /// Plain addresses are looked for only in the run of the bytes they are
     /// made of around each `@` (see [`crate::pii::prefilter`]).
     pub(crate) fn detect(&self, text: &str, prefilter: &Prefilter, out: &mut Vec<Candidate>) {
-        let mut found: Vec<(usize, Match<'_>)> = Vec::new();
+        let mut found: Vec<(usize, usize)> = Vec::new();
         for_each_run(text, &prefilter.at_signs, is_plain_address_byte, |run| {
             let base = run.start;
-            found.extend(self.plain.find_iter(&text[run]).map(|m| (base, m)));
+            let run = &text.as_bytes()[run];
+            let mut from = 0;
+            while let Some((start, end)) = next_plain_address(run, from) {
+                found.push((base + start, base + end));
+                from = end;
+            }
         });
-        found.extend(self.percent_encoded.find_iter(text).map(|m| (0, m)));
-        for (base, m) in found {
-            let (m_start, m_end) = (base + m.start(), base + m.end());
+        found.extend(
+            self.percent_encoded
+                .find_iter(text)
+                .map(|m| (m.start(), m.end())),
+        );
+        for (m_start, m_end) in found {
             let (mut start, end) = (m_start, m_end);
-            let value = m.as_str();
+            // Matches are ASCII.
+            let value = &text[m_start..m_end];
             let (at, domain) = match value.find('@') {
                 Some(at) => (at, &value[at + 1..]),
                 None => {
@@ -182,6 +259,92 @@ fn is_url_userinfo(text: &str, start: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Every match of [`next_plain_address`] over `run`, in order.
+    fn written_out(run: &str) -> Vec<(usize, usize)> {
+        let mut found = Vec::new();
+        let mut from = 0;
+        while let Some((start, end)) = next_plain_address(run.as_bytes(), from) {
+            found.push((start, end));
+            from = end;
+        }
+        found
+    }
+
+    static PLAIN: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| Regex::new(&plain_pattern()).expect("test input is valid"));
+
+    fn by_regex(run: &str) -> Vec<(usize, usize)> {
+        PLAIN.find_iter(run).map(|m| (m.start(), m.end())).collect()
+    }
+
+    #[test]
+    fn written_out_matcher_is_the_regex() {
+        let long_label = "a".repeat(63);
+        let too_long = "a".repeat(64);
+        let many = "a.".repeat(12);
+        for run in [
+            "ops@example.com",
+            "a@b.example.com.x1",
+            "a@b.c",
+            "a@b.co",
+            "a@-b.com",
+            "a@b-.com",
+            "a@b..com",
+            "a@@b.com",
+            "@b.com",
+            "a@b@c.org",
+            "a@b.com.x@c.org",
+            "x.y+z%41@mail-1.example.org.",
+            &format!("a@{long_label}.com"),
+            &format!("a@{too_long}.com"),
+            &format!("a@{many}org"),
+            &format!("a@{many}1"),
+            "a@b.abcdefghijklmnopqrstuvwxyz",
+            "",
+        ] {
+            assert_eq!(written_out(run), by_regex(run), "{run:?}");
+        }
+    }
+
+    const RUN_PIECES: &[&str] = &[
+        "a",
+        "bob",
+        "x1",
+        "1",
+        "-",
+        "_",
+        "%",
+        "+",
+        ".",
+        ".",
+        ".",
+        "@",
+        "@",
+        "com",
+        "org",
+        "co",
+        "uk",
+        "x",
+        "example",
+        "mail-1",
+        "-a",
+        "a-",
+        "..",
+        "abcdefghijklmnopqrstuvwxy",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn written_out_matcher_agrees_with_the_regex(
+            pieces in prop::collection::vec(prop::sample::select(RUN_PIECES), 0..16)
+        ) {
+            let run = pieces.concat();
+            prop_assert_eq!(written_out(&run), by_regex(&run));
+        }
+    }
 
     fn found(text: &str) -> Vec<(PiiType, &str)> {
         let detector = EmailDetector::new().expect("test input is valid");
