@@ -120,9 +120,9 @@ impl PiiScanner {
         let mut spans = Vec::new();
         let mut start = 0;
         while start < text.len() {
-            let end = chunk_end(text, start);
+            let (end, holds_key_header) = chunk_end(text, start);
             spans.extend(
-                self.scan_lines(&text[start..end])
+                self.scan_piece(&text[start..end], holds_key_header)
                     .into_iter()
                     .map(|span| PiiSpan {
                         start: span.start + start,
@@ -138,8 +138,17 @@ impl PiiScanner {
     /// [`PiiScanner::scan`] of a text made of whole lines (or of all the
     /// text), in one piece.
     fn scan_lines(&self, text: &str) -> Vec<PiiSpan> {
+        self.scan_piece(text, true)
+    }
+
+    /// [`PiiScanner::scan_lines`], told whether `text` may hold a
+    /// private-key header: when it is known not to, the private-key
+    /// detector's own search for one is skipped.
+    fn scan_piece(&self, text: &str, may_hold_key_header: bool) -> Vec<PiiSpan> {
         let mut candidates = Vec::new();
-        let enabled = |kind: PiiType| !self.disabled.contains(&kind);
+        let enabled = |kind: PiiType| {
+            (may_hold_key_header || kind != PiiType::PrivateKey) && !self.disabled.contains(&kind)
+        };
         self.builtin.detect(text, enabled, &mut candidates);
         self.detect_custom(text, &mut candidates);
         // Most configurations allow nothing; then no candidate needs the
@@ -209,10 +218,11 @@ const CHUNK_BYTES: usize = 256 * 1024;
 
 /// Where the piece of `text` that starts at `start` (a line start) ends:
 /// at a line start about [`CHUNK_BYTES`] further, or at the end of the
-/// text. A private-key block may span lines, and its end depends on up to
-/// [`MAX_BODY_BYTES`] after its header; so the piece goes on that far past
-/// every header it holds.
-fn chunk_end(text: &str, start: usize) -> usize {
+/// text; and whether the piece holds a private-key header. A private-key
+/// block may span lines, and its end depends on up to [`MAX_BODY_BYTES`]
+/// after its header; so the piece goes on that far past every header it
+/// holds.
+fn chunk_end(text: &str, start: usize) -> (usize, bool) {
     // Every header the private-key detector reads has a space after `BEGIN`.
     const HEADER: &[u8] = b"-----BEGIN ";
     let bytes = text.as_bytes();
@@ -220,21 +230,22 @@ fn chunk_end(text: &str, start: usize) -> usize {
         memchr::memchr(b'\n', bytes.get(from..).unwrap_or_default())
             .map_or(bytes.len(), |newline| from + newline + 1)
     };
-    let mut end = next_line(start + CHUNK_BYTES);
+    let mut end = next_line(start + CHUNK_BYTES).min(bytes.len());
     let mut searched = start;
-    while end < bytes.len() {
-        // `end` is a line start, so no header straddles it.
-        let Some(offset) = memchr::memmem::find(&bytes[searched..end], HEADER) else {
-            break;
-        };
+    let mut holds_header = false;
+    // `end` is a line start (or the text's end), so no header straddles it.
+    while let Some(offset) = memchr::memmem::find(&bytes[searched..end], HEADER) {
+        holds_header = true;
         let header = searched + offset;
         // The block's body starts on the header's line and is read for at
         // most `MAX_BODY_BYTES`, plus a footer line.
         let header_line_end = next_line(header);
-        end = end.max(next_line(header_line_end + MAX_BODY_BYTES + 1024));
+        end = end
+            .max(next_line(header_line_end + MAX_BODY_BYTES + 1024))
+            .min(bytes.len());
         searched = header + 1;
     }
-    end.min(bytes.len())
+    (end, holds_header)
 }
 
 fn compile_custom_patterns(
