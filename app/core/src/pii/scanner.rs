@@ -15,7 +15,7 @@ use super::config::{
     compile_operator_regex, normalise_internal_domain,
 };
 use super::detect::BuiltinDetectors;
-use super::detect::private_key::MAX_BODY_BYTES;
+use super::detect::private_key::{KeyHeaders, MAX_BODY_BYTES};
 use super::kind::{CustomPatternId, PiiSpan, PiiType};
 use super::resolve::{Candidate, rank, resolve};
 use super::stream::{StreamLimits, StreamScanner};
@@ -173,13 +173,30 @@ impl PiiScanner {
         StreamScanner::new(self, limits)
     }
 
-    /// Start of the first private-key block in `text` whose end depends on
-    /// text not seen yet.
-    pub(crate) fn unresolved_block_start(&self, text: &str) -> Option<usize> {
+    /// The first private-key block in `text` whose end depends on text not
+    /// seen yet, and whether `text` holds any private-key header.
+    pub(crate) fn key_headers(&self, text: &str) -> KeyHeaders {
         if self.disabled.contains(&PiiType::PrivateKey) {
-            return None;
+            return KeyHeaders {
+                hold_from: None,
+                any: false,
+            };
         }
-        self.builtin.private_key.unresolved_block_start(text)
+        self.builtin.private_key.key_headers(text)
+    }
+
+    /// [`PiiScanner::scan`], told whether `text` may hold a private-key
+    /// header (see [`PiiScanner::key_headers`]).
+    pub(crate) fn scan_knowing_key_headers(
+        &self,
+        text: &str,
+        may_hold_key_header: bool,
+    ) -> Vec<PiiSpan> {
+        if text.len() <= 2 * CHUNK_BYTES {
+            self.scan_piece(text, may_hold_key_header)
+        } else {
+            self.scan(text)
+        }
     }
 
     fn detect_custom(&self, text: &str, out: &mut Vec<Candidate>) {

@@ -131,7 +131,7 @@ impl<'s> StreamScanner<'s> {
             let over_limit = uncommitted > self.limits.max_pending_bytes
                 && self.pending.len() >= self.forced_retry_len;
             let step = match self.line_cut(committed_rel) {
-                Some(cut) => Some(self.commit(cut, false)),
+                Some((cut, holds_key_header)) => Some(self.commit(cut, false, holds_key_header)),
                 None if over_limit => {
                     let segment = self.forced_commit();
                     if segment.is_none() {
@@ -153,25 +153,24 @@ impl<'s> StreamScanner<'s> {
     /// Scans whatever is left; the input is complete.
     pub fn finish(mut self) -> Option<ScannedSegment> {
         let committed_rel = self.committed - self.pending_offset;
-        (self.pending.len() > committed_rel).then(|| self.commit(self.pending.len(), true))
+        (self.pending.len() > committed_rel).then(|| self.commit(self.pending.len(), true, true))
     }
 
     /// Where to commit up to: just after the last line break, but before any
-    /// private-key block whose end is still unknown.
-    fn line_cut(&self, committed_rel: usize) -> Option<usize> {
+    /// private-key block whose end is still unknown; and whether the text to
+    /// scan for it may hold a private-key header.
+    fn line_cut(&self, committed_rel: usize) -> Option<(usize, bool)> {
         let last_newline = self
             .last_newline
             .filter(|&newline| newline >= committed_rel)?;
         let cut = last_newline + 1;
         let window_start = self.context_start(committed_rel);
-        let cut = match self
-            .scanner
-            .unresolved_block_start(&self.pending[window_start..cut])
-        {
-            Some(block) => line_start(&self.pending, window_start + block),
+        let headers = self.scanner.key_headers(&self.pending[window_start..cut]);
+        let cut = match headers.hold_from {
+            Some(hold_from) => line_start(&self.pending, window_start + hold_from),
             None => cut,
         };
-        (cut > committed_rel).then_some(cut)
+        (cut > committed_rel).then_some((cut, headers.any))
     }
 
     /// Where a scan of the uncommitted text should start to see the context
@@ -186,11 +185,21 @@ impl<'s> StreamScanner<'s> {
     }
 
     /// Scans up to `cut` (relative to `pending`) and reports everything
-    /// before it. `at_end` means no more text will come.
-    fn commit(&mut self, cut: usize, at_end: bool) -> ScannedSegment {
+    /// before it. `at_end` means no more text will come; `may_hold_key_header`
+    /// is false only when the text to scan is known to hold none.
+    fn commit(&mut self, cut: usize, at_end: bool, may_hold_key_header: bool) -> ScannedSegment {
         let committed_rel = self.committed - self.pending_offset;
         let window_start = self.context_start(committed_rel);
-        let spans = self.scan_window(window_start, cut, committed_rel, cut);
+        let spans = self
+            .scanner
+            .scan_knowing_key_headers(&self.pending[window_start..cut], may_hold_key_header);
+        let spans = clip(
+            &spans,
+            window_start,
+            committed_rel,
+            cut,
+            self.pending_offset,
+        );
         let segment = ScannedSegment {
             offset: self.committed,
             text: self.pending[committed_rel..cut].to_owned(),
@@ -251,19 +260,6 @@ impl<'s> StreamScanner<'s> {
         let keep_from = keep_from.max(line_start(&self.pending, cut).min(cut));
         self.drop_before(keep_from.min(cut));
         Some(segment)
-    }
-
-    /// Scans `pending[window_start..window_end]` and returns the findings
-    /// inside `[from, to)` (relative offsets), made absolute.
-    fn scan_window(
-        &self,
-        window_start: usize,
-        window_end: usize,
-        from: usize,
-        to: usize,
-    ) -> Vec<PiiSpan> {
-        let spans = self.scanner.scan(&self.pending[window_start..window_end]);
-        clip(&spans, window_start, from, to, self.pending_offset)
     }
 
     fn drop_before(&mut self, keep_from: usize) {

@@ -4,7 +4,7 @@
 //!
 //! This is the only detector whose findings may span lines. The block is
 //! *resolved* once its footer or a character that cannot belong to a key
-//! body shows up; [`unresolved_block_start`] lets the streaming scanner
+//! body shows up; [`PrivateKeyDetector::key_headers`] lets the streaming scanner
 //! hold back an unresolved block until then, so it reports exactly what a
 //! whole-text scan reports. A block cut off before its footer (a truncated
 //! log) still gets its header and the base64 lines that follow.
@@ -15,7 +15,7 @@ use super::compile;
 use crate::pii::config::PiiConfigError;
 use crate::pii::kind::PiiType;
 use crate::pii::resolve::{Candidate, rank};
-use crate::pii::text::floor_char_boundary;
+use crate::pii::text::{floor_char_boundary, line_start};
 
 /// How far past the header a footer is looked for. Real keys are a few KiB.
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -90,21 +90,61 @@ impl PrivateKeyDetector {
         truncated_end(text, body_start)
     }
 
-    /// Start of the last private-key block in `text` that is not resolved
-    /// yet: more text could still change where it ends.
+    /// Where a streaming scanner must hold `text` back from, if a
+    /// private-key block in it is not resolved yet (more text could still
+    /// change where it ends), and whether `text` holds a header at all.
     ///
-    /// The first such block is the one that matters: everything after an
-    /// unresolved header is body text, later headers included.
-    pub(crate) fn unresolved_block_start(&self, text: &str) -> Option<usize> {
+    /// The blocks are walked as [`PrivateKeyDetector::detect`] walks them.
+    /// The first unresolved one is the one that matters: everything after
+    /// its header is body text, later headers included. Text is held back
+    /// from the start of its line, or from the start of the line of an
+    /// earlier block that reaches into that line (a cut there would split
+    /// that block, and its body lines after the cut would go unreported).
+    pub(crate) fn key_headers(&self, text: &str) -> KeyHeaders {
         let bytes = text.as_bytes();
-        self.header.find_iter(text).find_map(|header| {
+        let mut any = false;
+        let mut resolved_blocks: Vec<(usize, usize)> = Vec::new();
+        let mut resume = 0;
+        for header in self.header.find_iter(text) {
+            any = true;
+            if header.start() < resume {
+                continue;
+            }
             let body = &bytes[header.end()..];
             let resolved = body.len() >= MAX_BODY_BYTES
                 || body.iter().any(|&b| !is_body_byte(b))
                 || self.footer.is_match(&text[header.end()..]);
-            (!resolved).then_some(header.start())
-        })
+            if !resolved {
+                let mut hold_from = line_start(text, header.start());
+                for &(start, end) in resolved_blocks.iter().rev() {
+                    if end <= hold_from {
+                        break;
+                    }
+                    hold_from = line_start(text, start);
+                }
+                return KeyHeaders {
+                    hold_from: Some(hold_from),
+                    any,
+                };
+            }
+            let end = self.block_end(text, header.end());
+            resolved_blocks.push((header.start(), end));
+            resume = end;
+        }
+        KeyHeaders {
+            hold_from: None,
+            any,
+        }
     }
+}
+
+/// What [`PrivateKeyDetector::key_headers`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KeyHeaders {
+    /// A line start: the text from there on must wait for more input.
+    pub(crate) hold_from: Option<usize>,
+    /// Whether the text holds any private-key header.
+    pub(crate) any: bool,
 }
 
 /// End of a block that has no footer: the base64 run after the header,
@@ -173,17 +213,34 @@ mod tests {
     #[test]
     fn resolution_for_streaming() {
         let detector = PrivateKeyDetector::new().expect("test input is valid");
+        let headers = |hold_from, any| KeyHeaders { hold_from, any };
         assert_eq!(
-            detector.unresolved_block_start("x\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\n"),
-            Some(2)
+            detector.key_headers("x\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\n"),
+            headers(Some(2), true)
         );
         assert_eq!(
-            detector.unresolved_block_start(&format!("{MULTILINE}\n")),
-            None
+            detector.key_headers(&format!("{MULTILINE}\n")),
+            headers(None, true)
         );
         assert_eq!(
-            detector.unresolved_block_start("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n{\"a\": 1}\n"),
-            None
+            detector.key_headers("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n{\"a\": 1}\n"),
+            headers(None, true)
+        );
+        assert_eq!(
+            detector.key_headers("-----BEGIN PUBLIC KEY-----\nMIIB\n-----BEGINNING\n"),
+            headers(None, false)
+        );
+        // An unresolved header on the footer line of a resolved block: the
+        // whole block waits, or a cut at that line would split it.
+        let glued = "-----BEGIN RSA PRIVATE KEY-----\n\
+                     -----END RSA PRIVATE KEY-----=-----BEGIN RSA PRIVATE KEY-----\n";
+        assert_eq!(detector.key_headers(glued), headers(Some(0), true));
+        let apart = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n\
+                     x -----BEGIN RSA PRIVATE KEY-----\n";
+        let second_line = apart.find("x -----").expect("test input is valid");
+        assert_eq!(
+            detector.key_headers(apart),
+            headers(Some(second_line), true)
         );
     }
 }
