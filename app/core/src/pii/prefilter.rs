@@ -51,6 +51,12 @@ pub(crate) struct Prefilter {
     /// blank: where a key such as `password` or `Authorization` may end
     /// (see [`crate::pii::detect::keyed::KeyStarts`]).
     pub(crate) separators: Vec<usize>,
+    /// Every `user` and `su to`, in any ASCII case: where the account
+    /// formats that name a user may be anchored (see
+    /// [`crate::pii::detect::account`]).
+    pub(crate) user_words: Vec<usize>,
+    /// Every ` as`, in any ASCII case (`logged in as`, `running as`, …).
+    pub(crate) as_words: Vec<usize>,
 }
 
 impl Prefilter {
@@ -65,6 +71,8 @@ impl Prefilter {
             backslashes: memchr::memchr_iter(b'\\', bytes).collect(),
             at_signs: memchr::memchr_iter(b'@', bytes).collect(),
             separators: Vec::new(),
+            user_words: Vec::new(),
+            as_words: Vec::new(),
         };
         found.find_shapes(bytes);
         found
@@ -82,6 +90,42 @@ impl Prefilter {
         {
             self.syslog_lines.push(start);
         }
+    }
+
+    /// Records, backwards, the `user`, `su to` and ` as` that start in the
+    /// block at `base`: `us`, `su ` and ` as` from the planes, the rest of
+    /// the first two read from the bytes.
+    fn push_words(&mut self, bytes: &[u8], base: usize, current: &Planes, next: &Planes) {
+        let u_after = ahead(current.letter_u, next.letter_u, 1);
+        let s_after = ahead(current.letter_s, next.letter_s, 1);
+        let space_after2 = ahead(current.space, next.space, 2);
+        let mut words = (current.letter_u & s_after) | (current.letter_s & u_after & space_after2);
+        let rest_is = |at: usize, rest: &[u8]| {
+            bytes
+                .get(at..at + rest.len())
+                .is_some_and(|found| found.eq_ignore_ascii_case(rest))
+        };
+        while words != 0 {
+            let bit = 63 - words.leading_zeros();
+            words &= !(1 << bit);
+            let position = base + bit as usize;
+            // A `u` here is `us…`, an `s` is `su …`.
+            let word = if bytes[position] | 0x20 == b'u' {
+                rest_is(position + 2, b"er")
+            } else {
+                rest_is(position + 3, b"to")
+            };
+            if word {
+                self.user_words.push(position);
+            }
+        }
+        push_bits_backwards(
+            &mut self.as_words,
+            base,
+            current.space
+                & ahead(current.letter_a, next.letter_a, 1)
+                & ahead(current.letter_s, next.letter_s, 2),
+        );
     }
 
     /// Walks the blocks from the last to the first, so that what a block's
@@ -129,6 +173,7 @@ impl Prefilter {
                     self.separators.push(position);
                 }
             }
+            self.push_words(bytes, base, &current, &next);
             // Line starts, from the line breaks.
             let mut newlines = current.newline;
             while newlines != 0 {
@@ -148,6 +193,8 @@ impl Prefilter {
             &mut self.digit_groups,
             &mut self.separators,
             &mut self.syslog_lines,
+            &mut self.user_words,
+            &mut self.as_words,
         ] {
             positions.reverse();
         }
@@ -167,6 +214,10 @@ struct Planes {
     space: u64,
     equals: u64,
     newline: u64,
+    /// The letters `u`, `s` and `a`, either case.
+    letter_u: u64,
+    letter_s: u64,
+    letter_a: u64,
 }
 
 /// The bytes a line with a syslog header can start with (see
@@ -235,6 +286,11 @@ impl Planes {
             planes.space |= bits(equal(b' '));
             planes.equals |= bits(equal(b'='));
             planes.newline |= bits(equal(b'\n'));
+            // ASCII letters differ from their capitals in bit 5 only.
+            let folded = v | u8x16::splat(0x20);
+            planes.letter_u |= bits(folded.simd_eq(u8x16::splat(b'u')));
+            planes.letter_s |= bits(folded.simd_eq(u8x16::splat(b's')));
+            planes.letter_a |= bits(folded.simd_eq(u8x16::splat(b'a')));
         }
         planes
     }
@@ -660,7 +716,7 @@ mod tests {
         }
     }
 
-    fn positions(text: &str) -> [Vec<usize>; 6] {
+    fn positions(text: &str) -> [Vec<usize>; 8] {
         let found = Prefilter::new(text);
         [
             found.address,
@@ -669,18 +725,27 @@ mod tests {
             found.digit_groups,
             found.separators,
             found.syslog_lines,
+            found.user_words,
+            found.as_words,
         ]
     }
 
     /// [`positions`] as first found: the shapes of [`reference`], and the
     /// syslog lines from every line start.
-    fn reference_positions(text: &str) -> [Vec<usize>; 6] {
+    fn reference_positions(text: &str) -> [Vec<usize>; 8] {
         let bytes = text.as_bytes();
         let [address, colon_run, mac, digit_groups, separators] = reference::positions(bytes);
         let syslog_lines = std::iter::once(0)
             .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1))
             .filter(|&start| may_start_syslog_header(&bytes[start..bytes.len().min(start + 64)]))
             .collect();
+        let starts = |pattern: &str| -> Vec<usize> {
+            regex::Regex::new(pattern)
+                .expect("test input is valid")
+                .find_iter(text)
+                .map(|m| m.start())
+                .collect()
+        };
         [
             address,
             colon_run,
@@ -688,6 +753,8 @@ mod tests {
             digit_groups,
             separators,
             syslog_lines,
+            starts("(?i-u)user|su to"),
+            starts("(?i-u) as"),
         ]
     }
 
@@ -702,14 +769,29 @@ mod tests {
         }
     }
 
+    /// Pieces around the words the prefilter finds in any case, and the
+    /// near misses of each.
+    const WORD_PIECES: &[&str] = &[
+        "user", "USER", "uSeR", "use", "us", "u", "s", "su to", "SU TO", "su t", "su tO", "su",
+        "su  to", " as", " AS", " aS", " a", "as", " ", "x", "\n", "é", "users",
+    ];
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
         // Texts dense in the bytes the shapes are made of, long enough to
         // span several blocks.
         #[test]
         fn shapes_are_those_of_the_reference(
-            text in "[0-9:.\\- =axM<*\n]{0,400}"
+            text in "[0-9:.\\- =axM<*\nuUsSeErRtToOA]{0,400}"
         ) {
+            prop_assert_eq!(positions(&text), reference_positions(&text));
+        }
+
+        #[test]
+        fn words_are_those_of_the_reference(
+            pieces in prop::collection::vec(prop::sample::select(WORD_PIECES), 0..60)
+        ) {
+            let text = pieces.concat();
             prop_assert_eq!(positions(&text), reference_positions(&text));
         }
 
@@ -738,6 +820,9 @@ mod tests {
             set(&mut planes.space, b == b' ');
             set(&mut planes.equals, b == b'=');
             set(&mut planes.newline, b == b'\n');
+            set(&mut planes.letter_u, b.eq_ignore_ascii_case(&b'u'));
+            set(&mut planes.letter_s, b.eq_ignore_ascii_case(&b's'));
+            set(&mut planes.letter_a, b.eq_ignore_ascii_case(&b'a'));
         }
         planes
     }
@@ -759,6 +844,9 @@ mod tests {
                 (got.space, want.space),
                 (got.equals, want.equals),
                 (got.newline, want.newline),
+                (got.letter_u, want.letter_u),
+                (got.letter_s, want.letter_s),
+                (got.letter_a, want.letter_a),
             ];
             for (index, (got, want)) in pairs.into_iter().enumerate() {
                 assert_eq!(got, want, "plane {index} of {block:?}");

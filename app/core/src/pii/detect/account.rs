@@ -105,11 +105,9 @@ pub(crate) struct AccountDetector {
     /// [`as_format_starts`], and every `ssh` before an `@`.
     formats: Anchored,
     /// Literals of which every match of `formats` holds one, besides the
-    /// `ssh` of `ssh name@host`: those the engine can find quickly, and…
+    /// `ssh` of `ssh name@host` and the words the prefilter finds in any
+    /// case (`user`, `su to`, ` as`; see [`Prefilter::user_words`]).
     format_literals: Regex,
-    /// …those it matches ignoring ASCII case (two patterns: together they
-    /// would leave the engine only a set of first bytes to look for).
-    format_words: [Regex; 2],
     home_directory: Regex,
     /// Tried at each `@` only.
     postgres_prefix: Anchored,
@@ -166,10 +164,6 @@ impl AccountDetector {
                 "username",
                 "Accepted |Failed |Postponed |pam_|role \"|sudo|Name:|Subject:|Target:|\\(to |CRON\\[",
             )?,
-            format_words: [
-                compile("username", "(?i-u)user|su to")?,
-                compile("username", "(?i-u) as")?,
-            ],
             // Home directories on Unix, macOS and Windows.
             home_directory: compile(
                 "username",
@@ -201,11 +195,11 @@ impl AccountDetector {
         for m in self.format_literals.find_iter(text) {
             literal_format_starts(bytes, m.start(), &mut starts);
         }
-        for m in self.format_words[0].find_iter(text) {
-            word_format_starts(bytes, m.start(), &mut starts);
+        for &at in &prefilter.user_words {
+            word_format_starts(bytes, at, &mut starts);
         }
-        for m in self.format_words[1].find_iter(text) {
-            as_format_starts(bytes, m.start(), &mut starts);
+        for &at in &prefilter.as_words {
+            as_format_starts(bytes, at, &mut starts);
         }
         // `ssh name@host`: every `ssh` before an `@` on its line.
         let mut searched = 0;
