@@ -193,18 +193,7 @@ impl<'s> StreamScanner<'s> {
         let spans = self
             .scanner
             .scan_knowing_key_headers(&self.pending[window_start..cut], may_hold_key_header);
-        let spans = clip(
-            &spans,
-            window_start,
-            committed_rel,
-            cut,
-            self.pending_offset,
-        );
-        let segment = ScannedSegment {
-            offset: self.committed,
-            text: self.pending[committed_rel..cut].to_owned(),
-            spans,
-        };
+        let segment = self.segment(&spans, window_start, committed_rel, cut);
         self.committed = self.pending_offset + cut;
         // A cut at a line start needs no context; keep some otherwise.
         let keep_from = if at_end || self.pending[..cut].ends_with('\n') {
@@ -242,24 +231,30 @@ impl<'s> StreamScanner<'s> {
                 return None;
             }
         }
-        let spans = clip(
-            &spans,
-            window_start,
-            committed_rel,
-            cut,
-            self.pending_offset,
-        );
-        let segment = ScannedSegment {
-            offset: self.committed,
-            text: self.pending[committed_rel..cut].to_owned(),
-            spans,
-        };
+        let segment = self.segment(&spans, window_start, committed_rel, cut);
         self.committed = self.pending_offset + cut;
         let keep_from =
             floor_char_boundary(&self.pending, cut.saturating_sub(self.limits.overlap_bytes));
         let keep_from = keep_from.max(line_start(&self.pending, cut).min(cut));
         self.drop_before(keep_from.min(cut));
         Some(segment)
+    }
+
+    /// The text from `committed_rel` to `cut` (relative to `pending`) and
+    /// the findings in it, from `spans` of a scan of the window at
+    /// `window_start`.
+    fn segment(
+        &self,
+        spans: &[PiiSpan],
+        window_start: usize,
+        committed_rel: usize,
+        cut: usize,
+    ) -> ScannedSegment {
+        ScannedSegment {
+            offset: self.committed,
+            text: self.pending[committed_rel..cut].to_owned(),
+            spans: clip(spans, window_start, committed_rel, cut, self.pending_offset),
+        }
     }
 
     fn drop_before(&mut self, keep_from: usize) {

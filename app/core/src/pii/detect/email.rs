@@ -261,15 +261,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Every match of [`next_plain_address`] over `run`, in order.
     fn written_out(run: &str) -> Vec<(usize, usize)> {
-        let mut found = Vec::new();
-        let mut from = 0;
-        while let Some((start, end)) = next_plain_address(run.as_bytes(), from) {
-            found.push((start, end));
-            from = end;
-        }
-        found
+        super::super::every_match(run, next_plain_address)
     }
 
     static PLAIN: std::sync::LazyLock<Regex> =

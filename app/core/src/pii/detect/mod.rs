@@ -67,6 +67,23 @@ pub(crate) fn key_words(key: &str) -> Vec<String> {
     words
 }
 
+/// Every match a written-out matcher (`next(run, from)`, the next match at
+/// or after `from`) finds in `run`, in order, as `Regex::find_iter` walks:
+/// for holding the matcher to the regex it stands for.
+#[cfg(test)]
+pub(crate) fn every_match(
+    run: &str,
+    next: impl Fn(&[u8], usize) -> Option<(usize, usize)>,
+) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some((start, end)) = next(run.as_bytes(), from) {
+        found.push((start, end));
+        from = end;
+    }
+    found
+}
+
 /// All built-in detectors, compiled.
 pub(crate) struct BuiltinDetectors {
     network: network::NetworkDetector,

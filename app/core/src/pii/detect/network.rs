@@ -58,34 +58,29 @@ fn next_dotted_or_dashed(run: &[u8], from: usize) -> Option<(usize, usize)> {
 
 /// `hh-hh-hh-hh-hh-hh` at the start of `rest`.
 fn dashed_mac(rest: &[u8]) -> Option<usize> {
-    let groups = rest.get(..17)?;
-    groups
-        .iter()
-        .enumerate()
-        .all(|(i, &b)| {
-            if i % 3 == 2 {
-                b == b'-'
-            } else {
-                b.is_ascii_hexdigit()
-            }
-        })
-        .then_some(17)
+    hex_groups(rest, 2, 6, b'-')
 }
 
 /// `hhhh.hhhh.hhhh` at the start of `rest`.
 fn dotted_mac(rest: &[u8]) -> Option<usize> {
-    let groups = rest.get(..14)?;
-    groups
+    hex_groups(rest, 4, 3, b'.')
+}
+
+/// `groups` groups of `width` hex digits joined by `separator`, at the
+/// start of `rest`: their length.
+fn hex_groups(rest: &[u8], width: usize, groups: usize, separator: u8) -> Option<usize> {
+    let len = groups * (width + 1) - 1;
+    rest.get(..len)?
         .iter()
         .enumerate()
         .all(|(i, &b)| {
-            if i % 5 == 4 {
-                b == b'.'
+            if i % (width + 1) == width {
+                b == separator
             } else {
                 b.is_ascii_hexdigit()
             }
         })
-        .then_some(14)
+        .then_some(len)
 }
 
 /// `OCTET(\.OCTET){3}` at the start of `rest`, as the regex engine reads
@@ -404,15 +399,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Every match of [`next_dotted_or_dashed`] over `run`, in order.
     fn written_out(run: &str) -> Vec<(usize, usize)> {
-        let mut found = Vec::new();
-        let mut from = 0;
-        while let Some((start, end)) = next_dotted_or_dashed(run.as_bytes(), from) {
-            found.push((start, end));
-            from = end;
-        }
-        found
+        super::super::every_match(run, next_dotted_or_dashed)
     }
 
     fn by_regex(run: &str) -> Vec<(usize, usize)> {

@@ -432,15 +432,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Every match of [`next_digit_group`] over `run`, in order.
     fn written_out(run: &str) -> Vec<(usize, usize)> {
-        let mut found = Vec::new();
-        let mut from = 0;
-        while let Some((start, end)) = next_digit_group(run.as_bytes(), from) {
-            found.push((start, end));
-            from = end;
-        }
-        found
+        super::super::every_match(run, next_digit_group)
     }
 
     fn by_regex(run: &str) -> Vec<(usize, usize)> {
