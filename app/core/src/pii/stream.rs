@@ -93,6 +93,9 @@ pub struct StreamScanner<'s> {
     /// `pending` reaches this length, so a long finding that keeps crossing
     /// the cut does not make every small feed rescan the whole buffer.
     forced_retry_len: usize,
+    /// The longest chunk fed so far: a fresh `pending` buffer is made large
+    /// enough to take the next one without growing.
+    largest_chunk: usize,
 }
 
 impl<'s> StreamScanner<'s> {
@@ -112,14 +115,16 @@ impl<'s> StreamScanner<'s> {
             committed: 0,
             last_newline: None,
             forced_retry_len: 0,
+            largest_chunk: 0,
         }
     }
 
     /// Adds the next chunk; returns what became final, if anything.
     pub fn feed(&mut self, chunk: &str) -> Option<ScannedSegment> {
-        if let Some(newline) = chunk.rfind('\n') {
+        if let Some(newline) = memchr::memrchr(b'\n', chunk.as_bytes()) {
             self.last_newline = Some(self.pending.len() + newline);
         }
+        self.largest_chunk = self.largest_chunk.max(chunk.len());
         self.pending.push_str(chunk);
         let mut output: Option<ScannedSegment> = None;
         loop {
@@ -193,15 +198,34 @@ impl<'s> StreamScanner<'s> {
         let spans = self
             .scanner
             .scan_knowing_key_headers(&self.pending[window_start..cut], may_hold_key_header);
-        let segment = self.segment(&spans, window_start, committed_rel, cut);
-        self.committed = self.pending_offset + cut;
         // A cut at a line start needs no context; keep some otherwise.
         let keep_from = if at_end || self.pending[..cut].ends_with('\n') {
             cut
         } else {
             floor_char_boundary(&self.pending, cut.saturating_sub(self.limits.overlap_bytes))
         };
-        self.drop_before(keep_from);
+        if committed_rel > 0 || keep_from < cut {
+            let segment = self.segment(&spans, window_start, committed_rel, cut);
+            self.committed = self.pending_offset + cut;
+            self.drop_before(keep_from);
+            return segment;
+        }
+        // The usual case: everything before the cut is reported and nothing
+        // of it is kept, so the segment takes the buffer as it is (saving a
+        // copy of every byte) and only the unfinished rest moves to a new one.
+        let spans = clip(&spans, window_start, 0, cut, self.pending_offset);
+        let mut rest =
+            String::with_capacity((self.pending.len() - cut).max(1024) + self.largest_chunk);
+        rest.push_str(&self.pending[cut..]);
+        self.pending.truncate(cut);
+        let text = std::mem::replace(&mut self.pending, rest);
+        let segment = ScannedSegment {
+            offset: self.committed,
+            text,
+            spans,
+        };
+        self.committed = self.pending_offset + cut;
+        self.shift_after_drop(cut);
         segment
     }
 
@@ -260,10 +284,16 @@ impl<'s> StreamScanner<'s> {
     fn drop_before(&mut self, keep_from: usize) {
         if keep_from > 0 {
             self.pending.drain(..keep_from);
-            self.pending_offset += keep_from;
-            self.last_newline = self.last_newline.and_then(|n| n.checked_sub(keep_from));
-            self.forced_retry_len = self.forced_retry_len.saturating_sub(keep_from);
+            self.shift_after_drop(keep_from);
         }
+    }
+
+    /// Moves the bookkeeping on after the first `dropped` bytes of
+    /// `pending` have gone.
+    fn shift_after_drop(&mut self, dropped: usize) {
+        self.pending_offset += dropped;
+        self.last_newline = self.last_newline.and_then(|n| n.checked_sub(dropped));
+        self.forced_retry_len = self.forced_retry_len.saturating_sub(dropped);
     }
 }
 
