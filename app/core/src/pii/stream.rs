@@ -26,7 +26,9 @@ use super::text::{floor_char_boundary, line_start};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StreamLimits {
     /// Pending text is scanned once at least this much is uncommitted;
-    /// larger batches mean fewer, cheaper scans.
+    /// larger batches mean fewer, cheaper scans. The default is the size of
+    /// the pieces [`PiiScanner::scan`] hands its detectors, small enough
+    /// for the processor's cache.
     pub batch_bytes: usize,
     /// Longest stretch of uncommitted text kept while waiting for a line
     /// break (or a private key's footer).
@@ -38,7 +40,7 @@ pub struct StreamLimits {
 impl Default for StreamLimits {
     fn default() -> Self {
         Self {
-            batch_bytes: 64 * 1024,
+            batch_bytes: 256 * 1024,
             max_pending_bytes: 1024 * 1024,
             overlap_bytes: 4 * 1024,
         }
@@ -214,8 +216,9 @@ impl<'s> StreamScanner<'s> {
         // of it is kept, so the segment takes the buffer as it is (saving a
         // copy of every byte) and only the unfinished rest moves to a new one.
         let spans = clip(&spans, window_start, 0, cut, self.pending_offset);
-        let mut rest =
-            String::with_capacity((self.pending.len() - cut).max(1024) + self.largest_chunk);
+        let mut rest = String::with_capacity(
+            (self.pending.len() - cut).max(1024) + self.limits.batch_bytes.max(self.largest_chunk),
+        );
         rest.push_str(&self.pending[cut..]);
         self.pending.truncate(cut);
         let text = std::mem::replace(&mut self.pending, rest);
