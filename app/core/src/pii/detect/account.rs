@@ -9,6 +9,7 @@
 
 use std::sync::LazyLock;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
 
 use super::compile;
@@ -106,8 +107,10 @@ pub(crate) struct AccountDetector {
     formats: Anchored,
     /// Literals of which every match of `formats` holds one, besides the
     /// `ssh` of `ssh name@host` and the words the prefilter finds in any
-    /// case (`user`, `su to`, ` as`; see [`Prefilter::user_words`]).
-    format_literals: Regex,
+    /// case (`user`, `su to`, ` as`; see [`Prefilter::user_words`]). Plain
+    /// strings, so an Aho-Corasick searcher reports them without the
+    /// confirming automaton pass a regex makes at each.
+    format_literals: AhoCorasick,
     home_directory: Regex,
     /// Tried at each `@` only.
     postgres_prefix: Anchored,
@@ -115,6 +118,22 @@ pub(crate) struct AccountDetector {
 }
 
 const NAME: &str = "([A-Za-z_][A-Za-z0-9_.$-]{0,63})";
+
+/// See [`AccountDetector::format_literals`]; [`literal_format_starts`]
+/// turns a match into where its format starts.
+const FORMAT_LITERALS: &[&str] = &[
+    "Accepted ",
+    "Failed ",
+    "Postponed ",
+    "pam_",
+    "role \"",
+    "sudo",
+    "Name:",
+    "Subject:",
+    "Target:",
+    "(to ",
+    "CRON[",
+];
 
 /// All the formats in one alternation (see [`AccountDetector::formats`]).
 ///
@@ -160,10 +179,13 @@ impl AccountDetector {
     pub(crate) fn new() -> Result<Self, PiiConfigError> {
         Ok(Self {
             formats: Anchored::new("username", &format_alternation())?,
-            format_literals: compile(
-                "username",
-                "Accepted |Failed |Postponed |pam_|role \"|sudo|Name:|Subject:|Target:|\\(to |CRON\\[",
-            )?,
+            format_literals: AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(FORMAT_LITERALS)
+                .map_err(|err| PiiConfigError::BuiltinPattern {
+                    detector: "username",
+                    reason: err.to_string(),
+                })?,
             // Home directories on Unix, macOS and Windows.
             home_directory: compile(
                 "username",
