@@ -101,9 +101,11 @@ fn occurrences_outside(text: &str, spans: &[PiiSpan], needle: &str) -> usize {
         .count()
 }
 
-fn stream_spans(text: &str, chunk: usize, limits: StreamLimits) -> Vec<PiiSpan> {
+/// The spans a stream reports, and its segments' texts put back together.
+fn stream_spans(text: &str, chunk: usize, limits: StreamLimits) -> (Vec<PiiSpan>, String) {
     let mut stream = scanner().stream(limits);
     let mut spans = Vec::new();
+    let mut rebuilt = String::new();
     let mut rest = text;
     while !rest.is_empty() {
         let mut take = chunk.min(rest.len());
@@ -112,14 +114,18 @@ fn stream_spans(text: &str, chunk: usize, limits: StreamLimits) -> Vec<PiiSpan> 
         }
         let (head, tail) = rest.split_at(take);
         if let Some(segment) = stream.feed(head) {
+            assert_eq!(segment.offset, rebuilt.len(), "segments are contiguous");
+            rebuilt.push_str(&segment.text);
             spans.extend(segment.spans);
         }
         rest = tail;
     }
     if let Some(segment) = stream.finish() {
+        assert_eq!(segment.offset, rebuilt.len(), "segments are contiguous");
+        rebuilt.push_str(&segment.text);
         spans.extend(segment.spans);
     }
-    spans
+    (spans, rebuilt)
 }
 
 proptest! {
@@ -164,10 +170,16 @@ proptest! {
     }
 
     #[test]
-    fn chunked_scanning_matches_whole_scanning(text in log_like_text(), chunk in 1usize..80) {
+    fn chunked_scanning_matches_whole_scanning(
+        text in log_like_text(),
+        chunk in 1usize..80,
+        batch in prop_oneof![Just(0usize), 1usize..200],
+    ) {
         let whole = scanner().scan(&text);
-        let limits = StreamLimits { batch_bytes: 0, ..StreamLimits::default() };
-        prop_assert_eq!(stream_spans(&text, chunk, limits), whole);
+        let limits = StreamLimits { batch_bytes: batch, ..StreamLimits::default() };
+        let (spans, rebuilt) = stream_spans(&text, chunk, limits);
+        prop_assert_eq!(spans, whole);
+        prop_assert_eq!(rebuilt, text);
     }
 
     #[test]

@@ -96,7 +96,8 @@ pub struct StreamScanner<'s> {
     /// the cut does not make every small feed rescan the whole buffer.
     forced_retry_len: usize,
     /// The longest chunk fed so far: a fresh `pending` buffer is made large
-    /// enough to take the next one without growing.
+    /// enough to take the next one without growing (up to
+    /// `max_pending_bytes`, so one huge chunk does not size every buffer).
     largest_chunk: usize,
 }
 
@@ -216,9 +217,12 @@ impl<'s> StreamScanner<'s> {
         // of it is kept, so the segment takes the buffer as it is (saving a
         // copy of every byte) and only the unfinished rest moves to a new one.
         let spans = clip(&spans, window_start, 0, cut, self.pending_offset);
-        let mut rest = String::with_capacity(
-            (self.pending.len() - cut).max(1024) + self.limits.batch_bytes.max(self.largest_chunk),
-        );
+        let room = self
+            .limits
+            .batch_bytes
+            .max(self.largest_chunk)
+            .min(self.limits.max_pending_bytes);
+        let mut rest = String::with_capacity((self.pending.len() - cut).max(1024) + room);
         rest.push_str(&self.pending[cut..]);
         self.pending.truncate(cut);
         let text = std::mem::replace(&mut self.pending, rest);
