@@ -46,6 +46,13 @@ struct HostInfo {
     cpu_percent: u32,
 }
 
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+struct EnvQuery {
+    /// Report it as a failed call instead.
+    #[serde(default)]
+    fail: bool,
+}
+
 #[derive(Clone)]
 struct TestServer;
 
@@ -94,6 +101,20 @@ impl TestServer {
     #[tool(description = "Makes the server process exit mid-call")]
     fn crash(&self) -> Result<CallToolResult, ErrorData> {
         std::process::exit(7)
+    }
+
+    #[tool(description = "Shows the token it was started with, as a careless tool would")]
+    fn show_env(&self, Parameters(q): Parameters<EnvQuery>) -> Result<CallToolResult, ErrorData> {
+        let token = std::env::var("TEST_TOKEN").unwrap_or_default();
+        let text = format!("TEST_TOKEN={token}");
+        if q.fail {
+            return Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                "cannot use {token}"
+            ))]));
+        }
+        let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+        result.structured_content = Some(json!({ "TEST_TOKEN": token }));
+        Ok(result)
     }
 
     #[tool(description = "Echoes its arguments as JSON")]
@@ -275,16 +296,24 @@ async fn discovered(f: &Fixture, draft: &McpServerDraft) -> McpServerId {
 /// Discovery fills the tables; each kind of call behaves.
 async fn exercise(f: &Fixture, id: McpServerId, prefix: &str) {
     let server = f.manager.server(id).await.expect("server");
-    assert_eq!(server.tool_count, 6);
+    assert_eq!(server.tool_count, 7);
     assert_eq!(server.resource_count, 2);
     assert!(server.last_discovered_at.is_some());
     let tools = f.manager.tools(id).await.expect("tools");
     let mut keys: Vec<&str> = tools.iter().map(|t| t.key.as_str()).collect();
     keys.sort_unstable();
-    let expected: Vec<String> = ["broken", "crash", "echo", "host_status", "on_call", "slow"]
-        .iter()
-        .map(|n| format!("{prefix}__{n}"))
-        .collect();
+    let expected: Vec<String> = [
+        "broken",
+        "crash",
+        "echo",
+        "host_status",
+        "on_call",
+        "show_env",
+        "slow",
+    ]
+    .iter()
+    .map(|n| format!("{prefix}__{n}"))
+    .collect();
     assert_eq!(keys, expected);
     let host = tools
         .iter()
@@ -384,12 +413,52 @@ async fn stdio_discovery_and_calls() {
     assert!(f.manager.callable_tools().await.expect("tools").is_empty());
 }
 
+/// A server's answers, failures included, never carry the secrets it was
+/// started with: they go on to the store and to the model.
+async fn secrets_never_come_back_in_answers() {
+    let f = fixture();
+    let id = discovered(&f, &stdio_draft("Env Test", "stdio")).await;
+    let tools = f.manager.tools(id).await.expect("tools");
+    let show_env = tools
+        .iter()
+        .find(|t| t.name == "show_env")
+        .expect("show_env");
+    let out = f
+        .manager
+        .call_tool(show_env, Map::new())
+        .await
+        .expect("show_env");
+    assert_eq!(out.text(), "TEST_TOKEN=*****");
+    assert_eq!(out.structured, Some(json!({"TEST_TOKEN": "*****"})));
+    let err = f
+        .manager
+        .call_tool(show_env, args(json!({"fail": true})))
+        .await
+        .expect_err("isError");
+    assert_eq!(err.kind(), McpErrorKind::ToolError);
+    assert!(err.message().contains("cannot use *****"), "{err}");
+    assert!(!err.message().contains("tok-very-secret"), "{err}");
+    f.manager.shutdown().await;
+}
+
 async fn http_discovery_and_calls() {
     let f = fixture();
     let url = start_http_server().await;
     let id = discovered(&f, &http_draft(&url)).await;
     exercise(&f, id, "http_test").await;
-    assert_eq!(f.manager.callable_tools().await.expect("tools").len(), 6);
+    assert_eq!(f.manager.callable_tools().await.expect("tools").len(), 7);
+    // What the server sends back is scrubbed of the token it was given.
+    let echo = f
+        .manager
+        .tool_by_key("http_test__echo")
+        .await
+        .expect("by key");
+    let out = f
+        .manager
+        .call_tool(&echo, args(json!({"note": "seen bearer-secret-9876"})))
+        .await
+        .expect("echo");
+    assert_eq!(out.text(), r#"{"note":"seen *****"}"#);
     let tool = f
         .manager
         .tool_by_key("http_test__echo")
@@ -943,7 +1012,7 @@ async fn tools_and_resources_by_hand() {
     let mcp = h.services.mcp.clone();
     let toolbox = mcp.toolbox().await.expect("toolbox");
     assert_eq!(toolbox.len(), 1);
-    assert_eq!(toolbox[0].tools.len(), 6);
+    assert_eq!(toolbox[0].tools.len(), 7);
 
     // A missing required field is a field error; nothing is called.
     let err = mcp
@@ -1152,6 +1221,7 @@ fn main() -> ExitCode {
     }
     let all: &[(&str, Test)] = tests![
         stdio_discovery_and_calls,
+        secrets_never_come_back_in_answers,
         http_discovery_and_calls,
         dropping_a_call_does_not_hang_or_kill_the_server,
         a_command_that_exits_gives_an_error_with_its_output,

@@ -215,6 +215,32 @@ fn scrub(text: &str, secrets: &[Secret]) -> String {
     out
 }
 
+/// [`scrub`] over every string of a JSON value, keys included: what a
+/// server answers (a tool that prints its environment, a resource that
+/// quotes its configuration) may hold the secrets it was started with,
+/// and the answer goes on to the store and to the model.
+fn scrub_value(value: &mut Value, secrets: &[Secret]) {
+    let holds_secret = |text: &str| {
+        secrets
+            .iter()
+            .any(|s| !s.expose().is_empty() && text.contains(s.expose()))
+    };
+    match value {
+        Value::String(text) if holds_secret(text) => *text = scrub(text, secrets),
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub_value(v, secrets)),
+        Value::Object(map) => {
+            if map.keys().any(|k| holds_secret(k)) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(key, v)| (scrub(&key, secrets), v))
+                    .collect();
+            }
+            map.values_mut().for_each(|v| scrub_value(v, secrets));
+        }
+        _ => {}
+    }
+}
+
 impl McpConnection {
     /// Starts or reaches the server and runs the `initialize` handshake,
     /// within `timeout`.
@@ -356,7 +382,14 @@ impl McpConnection {
             .map(|i| format!("{} {}", i.name, i.version))
     }
 
+    /// What a failed request means, with the connection's secrets scrubbed
+    /// from anything the server sent.
     fn request_error(&self, e: &ServiceError, timeout: Duration) -> McpError {
+        let error = self.describe_request_error(e, timeout);
+        McpError::new(error.kind(), scrub(error.message(), &self.secrets))
+    }
+
+    fn describe_request_error(&self, e: &ServiceError, timeout: Duration) -> McpError {
         let stderr = self
             .stderr
             .as_ref()
@@ -475,7 +508,8 @@ impl McpConnection {
         .await
         .map_err(|_| timeout_error(timeout))?
         .map_err(|e| self.request_error(&e, timeout))?;
-        let v = serde_json::to_value(&result.contents).unwrap_or_default();
+        let mut v = serde_json::to_value(&result.contents).unwrap_or_default();
+        scrub_value(&mut v, &self.secrets);
         Ok(v.as_array()
             .map(|items| items.iter().map(content_part).collect())
             .unwrap_or_default())
@@ -503,13 +537,18 @@ impl McpConnection {
                 )
             })?
             .map_err(|e| self.request_error(&e, timeout))?;
-        let v = serde_json::to_value(&result.content).unwrap_or_default();
+        let mut v = serde_json::to_value(&result.content).unwrap_or_default();
+        scrub_value(&mut v, &self.secrets);
+        let mut structured = result.structured_content.clone();
+        if let Some(structured) = &mut structured {
+            scrub_value(structured, &self.secrets);
+        }
         let output = ToolOutput {
             content: v
                 .as_array()
                 .map(|items| items.iter().map(content_part).collect())
                 .unwrap_or_default(),
-            structured: result.structured_content.clone(),
+            structured,
         };
         if result.is_error == Some(true) {
             let text = output.text();
@@ -696,5 +735,38 @@ fn init_error(e: &ClientInitializeError, stderr: Option<&str>, secrets: &[Secret
                 other.to_string().chars().take(200).collect::<String>()
             ),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_scrubbed_from_every_string_of_an_answer() {
+        let secrets = [
+            Secret::new("tok-4242".to_owned()),
+            Secret::new(String::new()),
+        ];
+        let mut answer = json!({
+            "text": "TEST_TOKEN=tok-4242; again tok-4242",
+            "items": [1, "tok-4242", {"tok-4242": "as a key", "plain": "kept"}],
+            "flag": true,
+        });
+        scrub_value(&mut answer, &secrets);
+        assert_eq!(
+            answer,
+            json!({
+                "text": "TEST_TOKEN=*****; again *****",
+                "items": [1, "*****", {"*****": "as a key", "plain": "kept"}],
+                "flag": true,
+            })
+        );
+        // Nothing to scrub: the answer is left as it was (an empty secret
+        // matches nothing).
+        let mut clean = json!({"a": ["b", {"c": "d"}]});
+        scrub_value(&mut clean, &secrets);
+        assert_eq!(clean, json!({"a": ["b", {"c": "d"}]}));
     }
 }

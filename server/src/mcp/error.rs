@@ -1,7 +1,8 @@
 //! What can go wrong talking to an MCP server, in words people can act on.
 //! Messages never carry secrets: environment values, keys and tokens are
-//! not part of any error this module builds, and a child's stderr is
-//! scrubbed of the secret values before it is quoted.
+//! not part of any error this module builds, and a child's stderr and what
+//! a server says in an error are scrubbed of the secret values before they
+//! are quoted.
 
 use tftsr_core::StoreError;
 use tftsr_core::mcp::DiscoveryStatus;
