@@ -26,6 +26,8 @@ test("upload a log, review findings, keep one value, apply and get the redacted 
   await page.getByTestId("upload-input").setInputFiles(SAMPLE);
   await page.getByRole("button", { name: "Upload", exact: true }).click();
   await expect(page.getByTestId("upload-outcome")).toContainText("1 file(s) uploaded");
+  // The timeline shows the upload without a reload.
+  await expect(page.getByTestId("timeline")).toContainText("Log uploaded");
   // The list follows the background scan on its own.
   const row = page.getByTestId("log-row").filter({ hasText: "07_sshd_bruteforce_lockout.log" });
   await expect(row).toHaveAttribute("data-state", "review");

@@ -86,9 +86,8 @@ test("images: paste and upload, type by content, thumbnails, clear to share, rem
   await expect(pasted.getByTestId("image-state")).toHaveText("Cleared to share");
   await expect(pasted.getByRole("button", { name: "Withdraw clearance" })).toBeVisible();
 
-  // On the timeline (after a reload: the timeline is read with the issue)
+  // On the timeline, which follows the page's changes without a reload,
   // and in the audit log.
-  await page.reload();
   await expect(page.getByTestId("timeline")).toContainText("Image attached");
   await page.goto("/security?action=image_cleared");
   await expect(page.getByTestId("audit")).toContainText("image_cleared");
@@ -101,6 +100,7 @@ test("images: paste and upload, type by content, thumbnails, clear to share, rem
   await tiny.getByRole("button", { name: "Yes, remove it" }).click();
   await expect(page.getByTestId("image")).toHaveCount(1);
   await expect(section).not.toContainText("dashboard.txt");
+  await expect(page.getByTestId("timeline")).toContainText("Image removed");
 });
 
 test("@ssr images upload and clear without JavaScript", async ({ page }) => {

@@ -9,6 +9,7 @@ use tftsr_core::doc::{ActionItem, ActionStatus, DocumentKind};
 use crate::api::documents::{
     DeleteActionItem, GenerateDocument, SaveActionItem, get_documents, open_action_items,
 };
+use crate::components::activity::record_changes;
 use crate::components::states::{ErrorBox, Loading};
 use crate::wire::DocumentsView;
 
@@ -26,6 +27,11 @@ pub fn DocumentsCard(issue_id: String) -> impl IntoView {
         save: ServerAction::new(),
         delete: ServerAction::new(),
     };
+    record_changes(move || {
+        actions.generate.version().get()
+            + actions.save.version().get()
+            + actions.delete.version().get()
+    });
     let id = issue_id.clone();
     let overview = Resource::new(
         move || actions.save.version().get() + actions.delete.version().get(),

@@ -8,6 +8,7 @@ use tftsr_core::attachments::{ImageAttachment, MAX_IMAGE_BYTES};
 use tftsr_core::logs::human_bytes;
 
 use crate::api::images::{ClearImage, DeleteImage, list_images};
+use crate::components::activity::{IssueActivity, record_changes};
 use crate::components::states::{ErrorBox, Loading};
 use crate::wire::{RefusedFile, UploadReport};
 
@@ -19,6 +20,8 @@ pub fn ImagesSection(issue_id: String) -> impl IntoView {
     let uploads = RwSignal::new(0u32);
     let clear = ServerAction::<ClearImage>::new();
     let delete = ServerAction::<DeleteImage>::new();
+    let activity = IssueActivity::from_context();
+    record_changes(move || clear.version().get() + delete.version().get());
     let issue = StoredValue::new(issue_id.clone());
     let images = Resource::new(
         move || {
@@ -62,7 +65,12 @@ pub fn ImagesSection(issue_id: String) -> impl IntoView {
                 }
             }}
             {move || action_error().map(|e| view! { <ErrorBox error=e /> })}
-            <ImageUpload issue_id=issue_id on_done=Callback::new(move |()| uploads.update(|n| *n += 1)) />
+            <ImageUpload issue_id=issue_id on_done=Callback::new(move |()| {
+                uploads.update(|n| *n += 1);
+                if let Some(activity) = activity {
+                    activity.bump();
+                }
+            }) />
             <Transition fallback=|| view! { <Loading label="Loading images…" /> }>
                 {move || Suspend::new(async move {
                     match images.await {

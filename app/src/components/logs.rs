@@ -12,6 +12,7 @@ pub use tftsr_core::logs::human_bytes;
 use tftsr_core::logs::{LogFileSummary, LogState};
 
 use crate::api::logs::list_logs;
+use crate::components::activity::IssueActivity;
 use crate::components::states::{ErrorBox, Loading};
 use crate::wire::{RefusedFile, UploadReport};
 
@@ -26,6 +27,7 @@ pub fn LogsSection(issue_id: String) -> impl IntoView {
     let query = use_query_map();
     let uploads = RwSignal::new(0u32);
     let tick = RwSignal::new(0u32);
+    let activity = IssueActivity::from_context();
     let issue = StoredValue::new(issue_id.clone());
     let files = Resource::new(
         move || (issue.get_value(), uploads.get(), tick.get()),
@@ -65,7 +67,12 @@ pub fn LogsSection(issue_id: String) -> impl IntoView {
                     {error.map(|e| view! { <p class="alert alert-error" role="alert">{e}</p> })}
                 }
             }}
-            <UploadForm issue_id=issue_id on_done=Callback::new(move |()| uploads.update(|n| *n += 1)) />
+            <UploadForm issue_id=issue_id on_done=Callback::new(move |()| {
+                uploads.update(|n| *n += 1);
+                if let Some(activity) = activity {
+                    activity.bump();
+                }
+            }) />
             <Transition fallback=|| view! { <Loading label="Loading logs…" /> }>
                 {move || Suspend::new(async move {
                     match files.await {

@@ -1,5 +1,6 @@
 //! Components shared by several pages.
 
+pub mod activity;
 pub mod badges;
 pub mod documents;
 pub mod images;

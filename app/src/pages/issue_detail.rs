@@ -6,6 +6,7 @@ use leptos_router::hooks::use_params_map;
 use tftsr_core::{Issue, IssueDraft, IssueStatus, TimelineEvent};
 
 use crate::api::issues::{DeleteIssue, SetIssueStatus, UpdateIssue, get_issue};
+use crate::components::activity::IssueActivity;
 use crate::components::badges::{SeverityBadge, StatusBadge};
 use crate::components::issue_form::IssueFields;
 use crate::components::logs::LogsSection;
@@ -49,6 +50,7 @@ fn Detail(
     delete: ServerAction<DeleteIssue>,
 ) -> impl IntoView {
     let IssueDetail { issue, timeline } = detail;
+    let activity = IssueActivity::provide();
     view! {
         <Title text=issue.title.clone() />
         <header class="page-header">
@@ -78,7 +80,7 @@ fn Detail(
                 <EditForm issue=issue.clone() action=update />
                 <DeleteIssueForm id=issue.id.to_string() action=delete />
             </div>
-            <Timeline events=timeline />
+            <Timeline issue_id=issue.id.to_string() events=timeline activity />
         </div>
     }
 }
@@ -162,13 +164,36 @@ fn DeleteIssueForm(id: String, action: ServerAction<DeleteIssue>) -> impl IntoVi
     }
 }
 
+/// The issue's events, newest first; read again (in the browser) after
+/// each change a section of the page records.
 #[component]
-fn Timeline(events: Vec<TimelineEvent>) -> impl IntoView {
+fn Timeline(
+    issue_id: String,
+    events: Vec<TimelineEvent>,
+    activity: IssueActivity,
+) -> impl IntoView {
+    let events = RwSignal::new(events);
+    let issue_id = StoredValue::new(issue_id);
+    Effect::watch(
+        move || activity.get(),
+        move |_, _, _| {
+            let id = issue_id.get_value();
+            leptos::task::spawn_local(async move {
+                // A failed read keeps what is shown; the next change or a
+                // reload tries again.
+                if let Ok(detail) = get_issue(id).await {
+                    events.set(detail.timeline);
+                }
+            });
+        },
+        false,
+    );
     view! {
         <section class="card" aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">"Timeline"</h2>
             <ol class="timeline" data-testid="timeline">
-                {events
+                {move || events
+                    .get()
                     .into_iter()
                     .map(|e| view! {
                         <li class=format!("event event-{}", e.event_type)>
