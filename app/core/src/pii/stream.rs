@@ -207,16 +207,35 @@ impl<'s> StreamScanner<'s> {
         } else {
             floor_char_boundary(&self.pending, cut.saturating_sub(self.limits.overlap_bytes))
         };
-        if committed_rel > 0 || keep_from < cut {
-            let segment = self.segment(&spans, window_start, committed_rel, cut);
-            self.committed = self.pending_offset + cut;
+        let spans = clip(
+            &spans,
+            window_start,
+            committed_rel,
+            cut,
+            self.pending_offset,
+        );
+        let offset = self.committed;
+        self.committed = self.pending_offset + cut;
+        let text = if committed_rel == 0 && keep_from == cut {
+            // The usual case: all of `pending` before the cut is reported and
+            // none of it kept, so the segment takes the buffer itself.
+            self.hand_over(cut)
+        } else {
+            let text = self.pending[committed_rel..cut].to_owned();
             self.drop_before(keep_from);
-            return segment;
+            text
+        };
+        ScannedSegment {
+            offset,
+            text,
+            spans,
         }
-        // The usual case: everything before the cut is reported and nothing
-        // of it is kept, so the segment takes the buffer as it is (saving a
-        // copy of every byte) and only the unfinished rest moves to a new one.
-        let spans = clip(&spans, window_start, 0, cut, self.pending_offset);
+    }
+
+    /// Gives away `pending` up to `cut` without copying it: only the
+    /// unfinished rest moves to a fresh buffer, made large enough for the
+    /// next batch (but no larger than `max_pending_bytes`).
+    fn hand_over(&mut self, cut: usize) -> String {
         let room = self
             .limits
             .batch_bytes
@@ -226,14 +245,8 @@ impl<'s> StreamScanner<'s> {
         rest.push_str(&self.pending[cut..]);
         self.pending.truncate(cut);
         let text = std::mem::replace(&mut self.pending, rest);
-        let segment = ScannedSegment {
-            offset: self.committed,
-            text,
-            spans,
-        };
-        self.committed = self.pending_offset + cut;
         self.shift_after_drop(cut);
-        segment
+        text
     }
 
     /// Commits part of an over-long line, keeping `overlap_bytes` at the end
