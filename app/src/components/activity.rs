@@ -33,6 +33,11 @@ impl IssueActivity {
     pub fn get(self) -> u32 {
         self.0.get()
     }
+
+    /// The count, untracked.
+    pub fn get_untracked(self) -> u32 {
+        self.0.get_untracked()
+    }
 }
 
 /// Records a change on the issue page (if any) whenever `version` moves on

@@ -176,12 +176,15 @@ fn Timeline(
     let issue_id = StoredValue::new(issue_id);
     Effect::watch(
         move || activity.get(),
-        move |_, _, _| {
+        move |&asked_at, _, _| {
             let id = issue_id.get_value();
             leptos::task::spawn_local(async move {
-                // A failed read keeps what is shown; the next change or a
-                // reload tries again.
-                if let Ok(detail) = get_issue(id).await {
+                // A failed read keeps what is shown, and so does a read
+                // overtaken by a later change (its own read will answer); the
+                // next change or a reload tries again.
+                if let Ok(detail) = get_issue(id).await
+                    && activity.get_untracked() == asked_at
+                {
                     events.set(detail.timeline);
                 }
             });
